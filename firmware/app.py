@@ -1,0 +1,152 @@
+"""The board glue: devices in, the core's tick, devices out.
+
+`App` owns the driver objects built by drivers.board_setup and the hardware-free
+`Core`. Each `tick` reads every sensor into the core's inputs, runs the core,
+and applies its decision to the H-bridge, the brake, the buzzer and the LED.
+The same class runs on the ESP32 (main.py) and in the simulator, which only
+swaps the `machine` module underneath the drivers.
+
+Use: ::
+
+    devices = setup_board(board)            # brake on, drive off, first thing
+    app = App(board, devices, profile)
+    every 10 ms: app.tick(10)
+"""
+from core import Core
+from control.actuator_ctl import build_ff_table
+from safety.limits import compute_limits
+from safety.lease import DriveLease
+from session import programs
+from drivers import indicators
+from drivers.ticks import ticks_add
+
+
+class App:
+    def __init__(self, board, devices, profile=None):
+        self.board = board
+        self.dev = devices
+        self.profile = profile or {}
+        self.limits = compute_limits(self.profile, board)
+        actuator = board.get("actuator") or {}
+        position = board.get("position_sensor") or {}
+        ff = build_ff_table(position.get("cal"), actuator.get("rate_deg_s_full_duty", 10.0))
+        self.core = Core(board, self.limits, ff)
+        self.core.imu_offset_mdeg = devices.level_offset_mdeg
+        self.lease = DriveLease()
+        self.now_ms = 0
+        self._alarm_playing = False
+        self._last_state = ""
+        self.core.inputs.selfcheck_ok = self._selfcheck()
+
+    def _selfcheck(self):
+        """IMU present, configured and passing its own self-test."""
+        imu = self.dev.imu
+        try:
+            imu.check()
+            imu.configure()
+            return imu.self_test()
+        except OSError:
+            return False
+
+    # -- requests from the host link --------------------------------------------
+
+    def heartbeat(self, source):
+        self.core.heartbeat(source == "pendant")
+
+    def start_program(self, name):
+        steps = programs.builtin(name, self.limits)
+        if steps is None:
+            return False, "unknown program " + repr(name)
+        if self.limits.lock:
+            return False, "inversion locked: " + self.limits.lock
+        if name == "full-inversion" and self.limits.cap_mdeg <= 60000:
+            return False, "full inversion is locked (needs full_inversion and level 4)"
+        return self.core.start_steps(steps)
+
+    def host_line(self, line):
+        """A raw line from the host link. Returns the reply bytes."""
+        text = bytes(line).strip()
+        if text == b"HB":
+            self.heartbeat("host")
+            return None
+        if text == b"STOP":
+            return b"ERR use the STOP button or the stop command\n"
+        return b"ERR unknown command\n"
+
+    # -- the tick ------------------------------------------------------------------
+
+    def tick(self, dt_ms=10):
+        self.now_ms = ticks_add(self.now_ms, dt_ms)
+        now = self.now_ms
+        dev = self.dev
+        inp = self.core.inputs
+
+        try:
+            dev.imu.read()
+            dev.bedframe.update()
+            inp.imu_ok = True
+            inp.along_mg = dev.bedframe.along_mg
+            inp.normal_mg = dev.bedframe.normal_mg
+            inp.rate_mdeg_s = dev.bedframe.pitch_rate_mdeg_s
+        except OSError:
+            inp.imu_ok = False
+        if dev.position is not None:
+            dev.position.read()
+            inp.position_ok = dev.position.ok
+            inp.position_mdeg = dev.position.angle_mdeg
+        if dev.current is not None:
+            dev.current.read()
+            inp.current_ma = dev.current.current_ma
+        buttons = dev.buttons
+        buttons.update(now)
+        dev.estop.update(now)
+        inp.stop = buttons.stop.pressed
+        inp.start_edge = buttons.start.just_pressed
+        inp.up = buttons.up.pressed
+        inp.down = buttons.down.pressed
+        inp.attendant = buttons.attendant is not None and buttons.attendant.pressed
+        inp.estop = dev.estop.active
+
+        core = self.core
+        core.tick(dt_ms)
+        self._apply(core)
+        self._indicate(core, now)
+
+    def _apply(self, core):
+        dev = self.dev
+        if dev.hbridge is not None:
+            if core.enable:
+                dev.hbridge.enable(True)
+                dev.hbridge.set_duty(core.duty_permille)
+            else:
+                dev.hbridge.off()
+            self.lease.grant(core.duty_permille)
+        if core.brake_engaged:
+            dev.brake.engage()
+        else:
+            dev.brake.release()
+
+    def lease_check(self, period_ms):
+        """From a timer outside the tick: drop the drive if the lease ran out."""
+        if self.lease.elapse(period_ms) == 0 and self.dev.hbridge is not None:
+            if self.dev.hbridge.duty_permille != 0:
+                self.dev.hbridge.off()
+
+    def _indicate(self, core, now):
+        sup = core.supervisor
+        buzzer = self.dev.buzzer
+        if sup.alarm:
+            if sup.alarm_due or not self._alarm_playing:
+                buzzer.play(indicators.ALARM, False)
+                self._alarm_playing = True
+        elif self._alarm_playing:
+            buzzer.off()
+            self._alarm_playing = False
+        if core.state != self._last_state:
+            # A short beep marks every phase change.
+            if not sup.alarm:
+                buzzer.play(indicators.BEEP, False)
+            self.dev.led.play(indicators.BLINK_FAST if sup.alarm else indicators.BLINK_SLOW, True)
+            self._last_state = core.state
+        buzzer.update(now)
+        self.dev.led.update(now)

@@ -1,0 +1,481 @@
+"""The safety supervisor: one place that decides what the actuator may do.
+
+Every tick it takes every trigger (STOP, hardware e-stop, heartbeat age,
+attendant grip, sensor and actuator faults, the cap, hold and session
+timers) and turns them into one action. Actions are ordered by severity and
+the most severe request wins (the pattern of PX4's failsafe framework):
+
+    HALT       drive off, power-enable line dropped, brake on
+    EMERGENCY  return upright now: fast while inverted, never pauses
+    RETURN     normal return: to horizontal, dwell, then home
+    NONE       the sequencer's proposal, clipped to the cap in force
+
+A request only ever escalates the action in force. EMERGENCY clears when the
+table is home with the brake on; RETURN when it is home; HALT when its cause
+is gone and someone acknowledges it (START), after which the table returns
+slowly. The supervisor is called twice per tick: `decide` before the
+trajectory (it owns the target and limits during returns) and `authorize`
+after the controller (it has the last word on the drive and the brake).
+
+Units: mdeg, mdeg/s, ms. Nothing here touches hardware.
+"""
+from safety import spec
+from safety.limits import band_of
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+NONE = const(0)
+RETURN = const(2)
+EMERGENCY = const(3)
+HALT = const(4)
+BOOT = const(5)
+
+# Return phases.
+TO_HORIZONTAL = const(0)
+DWELL = const(1)
+TO_HOME = const(2)
+AT_REST = const(3)
+RETRY_WAIT = const(4)
+
+# Trigger and fault codes: what the trace, the log and the host link show.
+T_STOP = "stop"
+T_ESTOP = "estop"
+T_HEARTBEAT = "heartbeat_lost"
+T_ATTENDANT = "attendant_lost"
+T_OVER_CAP = "over_cap"
+T_HOLD = "hold_limit"
+T_SESSION = "session_limit"
+T_DONE = "program_done"
+T_BOOT_INVERTED = "boot_inverted"
+T_ACK = "acknowledged"
+F_IMU_NO_DATA = "imu_no_data"
+F_IMU_FROZEN = "imu_frozen"
+F_IMU_IMPLAUSIBLE = "imu_implausible"
+F_POSITION = "position_sensor"
+F_DISAGREE = "sensor_disagree"
+F_STALL = "stall"
+F_STALL_REPEATED = "stall_repeated"
+F_RUNAWAY = "runaway"
+F_BRAKE_SLIP = "brake_slip"
+F_SELFCHECK = "selfcheck_failed"
+
+# Detection times, all well inside the 300 ms of SPEC R10.
+_IMU_NO_DATA_MS = const(100)
+_IMU_FROZEN_MS = const(200)
+_IMU_IMPLAUSIBLE_MS = const(100)
+_POSITION_BAD_MS = const(100)
+_DISAGREE_MS = const(100)
+_OVER_CAP_MS = const(100)
+_RUNAWAY_MDEG_S = const(2000)
+_RUNAWAY_MS = const(150)
+_SLIP_MDEG_S = const(500)
+_SLIP_MS = const(200)
+# Close enough to home to call the return finished.
+_HOME_TOLERANCE_MDEG = const(1500)
+# Boot: let the estimator settle this long before judging the sensors.
+_BOOT_SETTLE_MS = const(200)
+_BOOT_INVERTED_MDEG = const(2000)
+# Over-cap margin at which the drive may no longer push head-down.
+_CAP_GATE_MDEG = const(300)
+_MECH_GATE_MDEG = const(500)
+
+
+class Signals:
+    """Everything the supervisor looks at, filled in by the core each tick."""
+
+    def __init__(self):
+        self.theta_mdeg = 0          # the angle used for control
+        self.theta_high_mdeg = 0     # the higher of the healthy sensors
+        self.imu_usable = True
+        self.imu_no_data_ms = 0
+        self.imu_frozen_ms = 0
+        self.imu_implausible_ms = 0
+        self.has_position = False
+        self.position_bad_ms = 0
+        self.disagree_ms = 0
+        self.bed_rate_mdeg_s = 0
+        self.last_duty = 0
+        self.brake_engaged_ms = 0
+        self.stalled = False
+        self.stop = False
+        self.start_edge = False
+        self.estop = False
+        self.heartbeat_age_ms = 1 << 29
+        self.pendant_age_ms = 1 << 29
+        self.attendant = False
+        self.program_done = False
+        self.wants_inversion = False  # the sequencer is heading above 0
+        self.setpoint_mdeg = 0
+        self.at_target = True
+        self.selfcheck_ok = True
+
+
+class Supervisor:
+    def __init__(self, limits, is_brake_table, mech_min_mdeg, mech_max_mdeg):
+        self.limits = limits
+        self.brake_table = is_brake_table
+        self.mech_min_mdeg = mech_min_mdeg
+        self.mech_max_mdeg = mech_max_mdeg
+        self.action = BOOT
+        self.phase = TO_HOME
+        self.reason = ""
+        self.fault = ""
+        self.event = ""
+        self.trigger_tick = False
+        self.alarm = False
+        self.alarm_due = False
+        self._alarm_ms = 0
+        self.cap_mdeg = 0
+        self.heartbeat_ok = False
+        self.target_mdeg = 0
+        self.rate_mdeg_s = 0
+        self.accel_mdeg_s2 = 0
+        self.jerk_mdeg_s3 = 0
+        self.gate_rate_mdeg_s = -1
+        self.use_position = False
+        self.halt_cause_active = False
+        self._phase_ms = 0
+        self._retries = 0
+        self._slow_mdeg_s = 0
+        self._boot_ms = 0
+        self._over_cap_ms = 0
+        self._runaway_ms = 0
+        self._slip_ms = 0
+        self.hold_band = -1
+        self.hold_ms = 0
+        self.session_inverted_ms = 0
+        self.reset_trajectory = False
+
+    # -- helpers --------------------------------------------------------------
+
+    def set_limits(self, limits):
+        self.limits = limits
+
+    def _escalate(self, action, reason, is_fault):
+        """Take the more severe action; returns True if it changed."""
+        if action <= self.action and self.action != BOOT:
+            return False
+        if self.action == BOOT and action < HALT and action != EMERGENCY:
+            return False
+        self.action = action
+        self.reason = reason
+        self.event = reason
+        self.trigger_tick = True
+        self.alarm = action >= EMERGENCY
+        self._alarm_ms = 0
+        self.alarm_due = self.alarm
+        if is_fault:
+            self.fault = reason
+        self._phase_ms = 0
+        self._retries = 0
+        self._slow_mdeg_s = 0
+        if action == EMERGENCY:
+            self.phase = TO_HOME
+        elif action == RETURN:
+            self.phase = TO_HORIZONTAL
+        return True
+
+    def start_slow_return(self, reason, rate_mdeg_s):
+        """Boot-while-inverted and post-halt returns: EMERGENCY, but slow."""
+        self.action = NONE
+        self._escalate(EMERGENCY, reason, False)
+        self._slow_mdeg_s = rate_mdeg_s
+
+    def acknowledge(self):
+        """START or the host acknowledged the alarm."""
+        if self.alarm:
+            self.alarm = False
+            self.event = T_ACK
+
+    # -- per tick, before the trajectory ---------------------------------------
+
+    def decide(self, s, dt_ms):
+        self.event = ""
+        self.trigger_tick = False
+        self.reset_trajectory = False
+        lim = self.limits
+        theta = s.theta_mdeg
+
+        self.heartbeat_ok = s.heartbeat_age_ms <= lim.heartbeat_ms
+        attendant_ok = s.attendant or s.pendant_age_ms <= lim.heartbeat_ms
+        cap = lim.cap_mdeg
+        # No live heartbeat (or no attendant for a child): inversion is
+        # refused, not unguarded (SPEC R6, R8).
+        if not self.heartbeat_ok or (lim.attended and not attendant_ok):
+            if cap > 0:
+                cap = 0
+        self.cap_mdeg = cap
+
+        self._timers(theta, dt_ms)
+        if self.action == BOOT:
+            self._boot(s, dt_ms)
+        else:
+            self._triggers(s, theta, cap, attendant_ok, dt_ms)
+        self._plan(s, theta, dt_ms)
+        if self.alarm:
+            self._alarm_ms += dt_ms
+            self.alarm_due = False
+            if self._alarm_ms >= spec.ALARM_REPEAT_MS:
+                self._alarm_ms = 0
+                self.alarm_due = True
+
+    def _timers(self, theta, dt_ms):
+        if theta > 0:
+            self.session_inverted_ms += dt_ms
+            band = band_of(theta)
+            if self.hold_band < 0:
+                self.hold_band = band
+                self.hold_ms = 0
+            elif band != self.hold_band:
+                # Change band only once clearly out of it (1 degree), so noise
+                # at a band edge does not restart the hold.
+                edges = spec.HOLD_BAND_EDGES_MDEG
+                low = edges[self.hold_band - 1] if self.hold_band > 0 else 0
+                high = edges[self.hold_band]
+                if theta > high + spec.CAP_TOLERANCE_MDEG or theta < low - spec.CAP_TOLERANCE_MDEG:
+                    self.hold_band = band
+                    self.hold_ms = 0
+            self.hold_ms += dt_ms
+        else:
+            self.hold_band = -1
+            self.hold_ms = 0
+
+    def _boot(self, s, dt_ms):
+        self._boot_ms += dt_ms
+        if self._boot_ms < _BOOT_SETTLE_MS:
+            return
+        sensors_ok = (s.selfcheck_ok and s.imu_usable and s.imu_no_data_ms == 0
+                      and (not s.has_position or s.position_bad_ms == 0)
+                      and s.disagree_ms == 0)
+        if not sensors_ok:
+            self.action = NONE
+            self._escalate(HALT, F_SELFCHECK, True)
+            return
+        if s.estop:
+            self.action = NONE
+            self._escalate(HALT, T_ESTOP, False)
+            return
+        if s.theta_mdeg > _BOOT_INVERTED_MDEG:
+            # Somebody may be hanging here with no other way down: warn for
+            # 3 s, then bring them up slowly (SPEC R10).
+            if self._boot_ms < _BOOT_SETTLE_MS + spec.BOOT_WARNING_MS:
+                self.alarm = True
+                return
+            self.start_slow_return(T_BOOT_INVERTED, spec.BOOT_RETURN_RATE_MDEG_S)
+            return
+        self.action = NONE
+        self.event = "ready"
+
+    def _triggers(self, s, theta, cap, attendant_ok, dt_ms):
+        lim = self.limits
+        inverted = theta > 0
+
+        # Hardware e-stop: the actuator has no power. Never fight it.
+        if s.estop:
+            self._escalate(HALT, T_ESTOP, False)
+        if s.stop:
+            self._escalate(EMERGENCY, T_STOP, False)
+
+        # Angle sources. Without the IMU a table with a position sensor can
+        # still come home under control; one without cannot.
+        imu_fault = ""
+        if s.imu_no_data_ms >= _IMU_NO_DATA_MS:
+            imu_fault = F_IMU_NO_DATA
+        elif s.imu_frozen_ms >= _IMU_FROZEN_MS:
+            imu_fault = F_IMU_FROZEN
+        elif s.imu_implausible_ms >= _IMU_IMPLAUSIBLE_MS:
+            imu_fault = F_IMU_IMPLAUSIBLE
+        position_fault = s.has_position and s.position_bad_ms >= _POSITION_BAD_MS
+        if imu_fault:
+            if s.has_position and not position_fault:
+                self.use_position = True
+                self._escalate(EMERGENCY, imu_fault, True)
+            else:
+                self._escalate(HALT, imu_fault, True)
+        if position_fault:
+            if imu_fault:
+                self._escalate(HALT, F_POSITION, True)
+            else:
+                self._escalate(EMERGENCY, F_POSITION, True)
+        if s.disagree_ms >= _DISAGREE_MS and not imu_fault and not position_fault:
+            # One of the two is wrong; the position sensor is coupled to the
+            # actuator itself, so the return is steered by it.
+            self.use_position = True
+            self._escalate(EMERGENCY, F_DISAGREE, True)
+
+        # Motion nobody asked for.
+        rate = s.bed_rate_mdeg_s
+        if not self.brake_table:
+            moving_wrong = ((rate > _RUNAWAY_MDEG_S and s.last_duty <= 0)
+                            or (rate < -_RUNAWAY_MDEG_S and s.last_duty >= 0))
+            self._runaway_ms = self._runaway_ms + dt_ms if moving_wrong else 0
+            if self._runaway_ms >= _RUNAWAY_MS:
+                self._escalate(HALT, F_RUNAWAY, True)
+        else:
+            slipping = s.brake_engaged_ms > 100 and (rate > _SLIP_MDEG_S or rate < -_SLIP_MDEG_S)
+            self._slip_ms = self._slip_ms + dt_ms if slipping else 0
+            if self._slip_ms >= _SLIP_MS:
+                self._escalate(HALT, F_BRAKE_SLIP, True)
+
+        if s.stalled and self.action < HALT:
+            self._stall()
+
+        guarded = inverted or s.wants_inversion
+        if self.action < EMERGENCY and guarded:
+            if not self.heartbeat_ok:
+                self._escalate(EMERGENCY, T_HEARTBEAT, False)
+            elif lim.attended and not attendant_ok:
+                self._escalate(EMERGENCY, T_ATTENDANT, False)
+        if self.action < EMERGENCY:
+            high = s.theta_high_mdeg
+            over = high > cap + spec.CAP_TOLERANCE_MDEG and high > 0
+            self._over_cap_ms = self._over_cap_ms + dt_ms if over else 0
+            if self._over_cap_ms >= _OVER_CAP_MS:
+                self._escalate(EMERGENCY, T_OVER_CAP, False)
+        if self.action < RETURN:
+            if self.hold_band >= 0 and self.hold_ms >= lim.hold_limit_ms(self.hold_band):
+                self._escalate(RETURN, T_HOLD, False)
+            elif self.session_inverted_ms >= lim.session_ms and inverted:
+                self._escalate(RETURN, T_SESSION, False)
+            elif s.program_done:
+                self._escalate(RETURN, T_DONE, False)
+
+        if self.action == HALT:
+            self.halt_cause_active = s.estop or (self.fault != "" and self._fault_present(s))
+            if self.reason == T_ESTOP and not s.estop:
+                # Power is back: a person may be hanging there; bring them up.
+                self._leave_halt(theta)
+            elif s.start_edge and not self.halt_cause_active:
+                self._leave_halt(theta)
+
+    def _fault_present(self, s):
+        f = self.fault
+        if f == F_IMU_NO_DATA:
+            return s.imu_no_data_ms > 0
+        if f == F_IMU_FROZEN:
+            return s.imu_frozen_ms > 0
+        if f == F_IMU_IMPLAUSIBLE:
+            return s.imu_implausible_ms > 0
+        if f == F_POSITION:
+            return s.position_bad_ms > 0
+        if f == F_SELFCHECK:
+            return not s.selfcheck_ok or s.imu_no_data_ms > 0
+        return False
+
+    def _leave_halt(self, theta):
+        self.reset_trajectory = True
+        if theta > _BOOT_INVERTED_MDEG:
+            self.start_slow_return(self.reason, spec.RETRY_RATE_MDEG_S)
+        else:
+            self.action = NONE
+            self.event = "halt_cleared"
+
+    def _stall(self):
+        """Pinch or stall: stop, then retry the return slowly (SPEC R10)."""
+        if self.action == EMERGENCY and self.phase == RETRY_WAIT:
+            return
+        if self.action == EMERGENCY and self._retries >= spec.RETRY_LIMIT:
+            self._escalate(HALT, F_STALL_REPEATED, True)
+            return
+        if self.action != EMERGENCY:
+            self._escalate(EMERGENCY, F_STALL, True)
+        retries = self._retries
+        self.phase = RETRY_WAIT
+        self._phase_ms = 0
+        self._retries = retries + 1
+        self.fault = F_STALL
+        self.event = F_STALL
+        self.reset_trajectory = True
+
+    # -- targets and limits for the trajectory ---------------------------------
+
+    def _plan(self, s, theta, dt_ms):
+        lim = self.limits
+        self.gate_rate_mdeg_s = -1
+        self.rate_mdeg_s = lim.rate_mdeg_s
+        self.accel_mdeg_s2 = lim.accel_mdeg_s2
+        self.jerk_mdeg_s3 = lim.jerk_mdeg_s3
+        home = lim.home_mdeg
+        act = self.action
+        self._phase_ms += dt_ms
+        if act == EMERGENCY:
+            self.target_mdeg = home
+            if self.phase == RETRY_WAIT:
+                if self._phase_ms >= spec.RETRY_WAIT_MS:
+                    self.phase = TO_HOME
+                    self._slow_mdeg_s = spec.RETRY_RATE_MDEG_S
+                    self.reset_trajectory = True
+                return
+            if self._slow_mdeg_s:
+                self.rate_mdeg_s = min(self._slow_mdeg_s, lim.rate_mdeg_s)
+            elif s.setpoint_mdeg > 0:
+                # Fast while inverted, slowing to the normal rate by horizontal.
+                self.rate_mdeg_s = spec.EMERGENCY_RATE_MDEG_S
+                self.accel_mdeg_s2 = spec.EMERGENCY_ACCEL_MDEG_S2
+                self.jerk_mdeg_s3 = spec.EMERGENCY_JERK_MDEG_S3
+                self.gate_rate_mdeg_s = lim.rate_mdeg_s
+            if s.at_target and s.setpoint_mdeg == home and self._near(theta, home):
+                self.phase = AT_REST
+                self.action = NONE
+                self.event = "home"
+        elif act == RETURN:
+            if self.phase == TO_HORIZONTAL:
+                if s.setpoint_mdeg <= 0 and s.at_target or theta <= 0 and s.setpoint_mdeg <= 0:
+                    self.phase = TO_HOME if s.setpoint_mdeg < 0 else DWELL
+                    self._phase_ms = 0
+                    self.event = "dwell" if self.phase == DWELL else ""
+                self.target_mdeg = 0
+            if self.phase == DWELL:
+                self.target_mdeg = 0
+                if self._phase_ms >= lim.dwell_ms or s.start_edge:
+                    self.phase = TO_HOME
+                    self._phase_ms = 0
+            if self.phase == TO_HOME:
+                self.target_mdeg = home
+                if s.at_target and s.setpoint_mdeg == home and self._near(theta, home):
+                    self.action = NONE
+                    self.phase = AT_REST
+                    self.event = "home"
+
+    def _near(self, theta, home):
+        d = theta - home
+        return -_HOME_TOLERANCE_MDEG < d < _HOME_TOLERANCE_MDEG
+
+    # -- per tick, after the controller ------------------------------------------
+
+    def authorize(self, s, duty, brake_release):
+        """Final say on the drive. Returns (duty, enable, brake_release)."""
+        act = self.action
+        if act == HALT or act == BOOT:
+            return 0, False, False
+        if act == EMERGENCY and self.phase == RETRY_WAIT:
+            return 0, True, False
+        theta = s.theta_mdeg
+        if act < EMERGENCY and duty > 0 and s.theta_high_mdeg >= self.cap_mdeg + _CAP_GATE_MDEG:
+            # Never push further past the cap in force, whatever was proposed.
+            duty = 0
+        if duty > 0 and theta >= self.mech_max_mdeg - _MECH_GATE_MDEG:
+            duty = 0
+        if duty < 0 and theta <= self.mech_min_mdeg + _MECH_GATE_MDEG:
+            duty = 0
+        if self.brake_table and act < EMERGENCY and theta >= self.cap_mdeg and brake_release:
+            # A brake table at its cap: only let it move back down.
+            if s.bed_rate_mdeg_s > 0 or s.setpoint_mdeg >= self.cap_mdeg:
+                brake_release = False
+        return duty, True, brake_release
+
+    def state_name(self, seq_state):
+        act = self.action
+        if act == BOOT:
+            return "boot"
+        if act == HALT:
+            return "halted"
+        if act == EMERGENCY:
+            return "emergency_return"
+        if act == RETURN:
+            return "returning"
+        return seq_state
