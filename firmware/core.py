@@ -311,7 +311,10 @@ class Core:
             release = duty != 0 or not traj.at_target
 
         # 7. Supervisor's last word.
-        duty, enable, release = sup.authorize(s, duty, release)
+        sup.authorize(s, duty, release)
+        duty = sup.out_duty
+        enable = sup.out_enable
+        release = sup.out_release
         if not self.brake_table and not enable:
             self.actuator.reset()
 

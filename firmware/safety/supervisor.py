@@ -149,6 +149,9 @@ class Supervisor:
         self.hold_ms = 0
         self.session_inverted_ms = 0
         self.reset_trajectory = False
+        self.out_duty = 0
+        self.out_enable = False
+        self.out_release = False
 
     # -- helpers --------------------------------------------------------------
 
@@ -448,12 +451,21 @@ class Supervisor:
     # -- per tick, after the controller ------------------------------------------
 
     def authorize(self, s, duty, brake_release):
-        """Final say on the drive. Returns (duty, enable, brake_release)."""
+        """Final say on the drive: sets out_duty, out_enable, out_release.
+
+        (Attributes rather than a returned tuple: a tuple is a heap object.)
+        """
         act = self.action
+        self.out_enable = True
         if act == HALT or act == BOOT:
-            return 0, False, False
+            self.out_duty = 0
+            self.out_enable = False
+            self.out_release = False
+            return
         if act == EMERGENCY and self.phase == RETRY_WAIT:
-            return 0, True, False
+            self.out_duty = 0
+            self.out_release = False
+            return
         theta = s.theta_mdeg
         if act < EMERGENCY and duty > 0 and s.theta_high_mdeg >= self.cap_mdeg + _CAP_GATE_MDEG:
             # Never push further past the cap in force, whatever was proposed.
@@ -466,7 +478,8 @@ class Supervisor:
             # A brake table at its cap: only let it move back down.
             if s.bed_rate_mdeg_s > 0 or s.setpoint_mdeg >= self.cap_mdeg:
                 brake_release = False
-        return duty, True, brake_release
+        self.out_duty = duty
+        self.out_release = brake_release
 
     def state_name(self, seq_state):
         act = self.action

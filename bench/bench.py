@@ -1,0 +1,74 @@
+"""Measure the firmware's speed and memory; write bench/results.json.
+
+Figures, not pass/fail: targets are printed beside them. Every figure comes
+from a run made here and now:
+
+- tick_us_mpvm, tick_alloc_bytes, pystones_per_s_mpvm: bench/mp_tick.py on
+  the MicroPython VM (the tick and pystone in the same process);
+- tick_est_esp32_ms: the tick scaled by 1661 pystones/s, the published
+  figure for MicroPython on an ESP32 at 240 MHz (MicroPython issue 5673);
+- firmware_heap_peak_kib: tests/mpvm/heap_peak.py under -X heapsize=64K;
+- sim_realtime_factor: simulator/bench_sim.py on CPython (30 virtual minutes);
+- mpvm_trace_max_diff_deg: one scenario's closed loop on both VMs, compared.
+"""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+ESP32_PYSTONES_PER_S = 1661
+TARGETS = {
+    "tick_est_esp32_ms": ("<=", 3.0),
+    "tick_alloc_bytes": ("<=", 0),
+    "firmware_heap_peak_kib": ("<=", 64),
+    "sim_realtime_factor": (">=", 600.0),
+    "mpvm_trace_max_diff_deg": ("<=", 0.1),
+}
+
+
+def _json_line(cmd, timeout_s=900):
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s)
+    for line in reversed(out.stdout.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError("%s printed no result:\n%s\n%s" % (" ".join(cmd), out.stdout[-2000:], out.stderr[-2000:]))
+
+
+def main():
+    results = {}
+    tick = _json_line([MICROPYTHON, "bench/mp_tick.py"])
+    results.update(tick)
+    results["tick_est_esp32_ms"] = round(
+        tick["tick_us_mpvm"] * tick["pystones_per_s_mpvm"] / ESP32_PYSTONES_PER_S / 1000.0, 3)
+    optional = [
+        ("firmware_heap_peak_kib", [MICROPYTHON, "-X", "heapsize=64K", "tests/mpvm/heap_peak.py", "--json"]),
+        ("sim_realtime_factor", [sys.executable, "-m", "simulator.bench_sim"]),
+        ("mpvm_trace_max_diff_deg", [sys.executable, "-m", "simulator.vm_compare"]),
+    ]
+    for key, cmd in optional:
+        if not os.path.exists(os.path.join(ROOT, cmd[-1] if cmd[-1].endswith(".py") else cmd[-2])) \
+                and not cmd[1] == "-m":
+            results[key] = None
+            continue
+        try:
+            results.update({k: v for k, v in _json_line(cmd).items() if k not in results or k == key})
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+            print("bench: %s not measured: %s" % (key, str(exc).splitlines()[0]), file=sys.stderr)
+            results[key] = None
+    path = os.path.join(ROOT, "bench", "results.json")
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+    print("%-28s %14s %10s" % ("figure", "value", "target"))
+    for key in sorted(results):
+        value = results[key]
+        target = TARGETS.get(key)
+        tgt = "%s %s" % target if target else ""
+        print("%-28s %14s %10s" % (key, value, tgt))
+    print("written", os.path.relpath(path, ROOT))
+
+
+if __name__ == "__main__":
+    main()
