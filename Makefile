@@ -18,6 +18,7 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	# The ESP32 stubs go in a folder of their own: installed beside CPython's
 	# typeshed they would be ignored by the type checker.
+	rm -rf .venv/stubs
 	$(PY) -m pip install --quiet --target .venv/stubs $(STUBS)
 	touch $(STAMP)
 
