@@ -19,6 +19,11 @@ from safety.lease import DriveLease
 from session import programs
 from drivers import indicators
 from drivers.ticks import ticks_add
+import machine
+
+# The lease is checked by a hardware timer, outside the control loop.
+LEASE_TIMER_ID = 0
+LEASE_TIMER_MS = 10
 
 
 class App:
@@ -33,10 +38,29 @@ class App:
         self.core = Core(board, self.limits, ff)
         self.core.imu_offset_mdeg = devices.level_offset_mdeg
         self.lease = DriveLease()
+        self._lease_timer = None
         self.now_ms = 0
         self._alarm_playing = False
         self._last_state = ""
         self.core.inputs.selfcheck_ok = self._selfcheck()
+        if devices.hbridge is not None:
+            self._start_lease_timer()
+
+    def _start_lease_timer(self):
+        # A bound method made once: the timer callback must not allocate.
+        check = self._on_lease_timer
+        self._lease_timer = machine.Timer(LEASE_TIMER_ID)
+        self._lease_timer.init(period=LEASE_TIMER_MS, mode=machine.Timer.PERIODIC,
+                               callback=check)
+
+    def _on_lease_timer(self, _timer):
+        self.lease_check(LEASE_TIMER_MS)
+
+    def stop(self):
+        """Release the timer (a simulated reboot builds a fresh App)."""
+        if self._lease_timer is not None:
+            self._lease_timer.deinit()
+            self._lease_timer = None
 
     def _selfcheck(self):
         """IMU present, configured and passing its own self-test."""

@@ -7,14 +7,13 @@ Order matters, and each step is fail-safe before the next:
 2. board file loaded and validated (a bad one stops here, braked, with the
    reason on the console);
 3. the profile (beginner defaults if none is stored);
-4. App: IMU check, configuration and self-test;
-5. the drive lease timer and the hardware watchdog;
+4. App: IMU check, configuration and self-test, the drive lease timer;
+5. the hardware watchdog;
 6. the 100 Hz loop. The supervisor's boot phase does the rest of SPEC R10:
    if the table is inverted it sounds 3 s of warning, then returns slowly;
    if the self-check failed it stays braked and alarms.
 """
 import time
-import machine
 
 from drivers.board_setup import setup_board
 from boardcfg import load_board, BoardError
@@ -23,7 +22,6 @@ from app import App
 
 BOARD_FILE = "board.json"
 PROFILE_FILE = "profile.json"
-LEASE_TIMER_MS = 10
 
 
 def _load_profile():
@@ -40,9 +38,6 @@ def main():
     board = load_board(BOARD_FILE)
     devices = setup_board(board, time.ticks_ms())
     app = App(board, devices, _load_profile())
-    timer = machine.Timer(0)
-    timer.init(period=LEASE_TIMER_MS, mode=machine.Timer.PERIODIC,
-               callback=lambda t: app.lease_check(LEASE_TIMER_MS))
     watchdog = devices.start_watchdog()
     sched = Scheduler(time, board["tick_ms"])
 
