@@ -6,6 +6,7 @@ STAMP   := .venv/.setup-done
 STUBS   := micropython-esp32-stubs==1.29.0.post1
 BOARD   ?= esp32-devkitc-actuator
 PORT    ?=
+IMAGE   ?=
 FIRMWARE_FILES := $(shell find firmware -name '*.py')
 
 .PHONY: setup test sim bench mpy soak deploy flash-micropython clean
@@ -43,6 +44,14 @@ sim: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench.py
+
+# Copy the compiled firmware, the board file and the device key to a board.
+deploy: mpy
+	@$(PY) -m host_tools deploy --board $(BOARD) --port "$(PORT)"
+
+# Flash MicroPython itself (IMAGE: the ESP32_GENERIC .bin from micropython.org).
+flash-micropython: $(STAMP)
+	@$(PY) -m host_tools flash --port "$(PORT)" --image "$(IMAGE)"
 
 clean:
 	rm -rf build out .pytest_cache .hypothesis
