@@ -19,6 +19,7 @@ from safety.lease import DriveLease
 from session import programs
 from drivers import indicators
 from drivers.ticks import ticks_add
+from link.server import HostServer
 import machine
 
 # The lease is checked by a hardware timer, outside the control loop.
@@ -43,6 +44,9 @@ class App:
         self._alarm_playing = False
         self._last_state = ""
         self.core.inputs.selfcheck_ok = self._selfcheck()
+        # The last clinician counter accepted (link/auth.py); storage persists it.
+        self.auth_counter = 0
+        self.link = HostServer(self)
         if devices.hbridge is not None:
             self._start_lease_timer()
 
@@ -88,14 +92,15 @@ class App:
         return self.core.start_steps(steps)
 
     def host_line(self, line):
-        """A raw line from the host link. Returns the reply bytes."""
-        text = bytes(line).strip()
-        if text == b"HB":
-            self.heartbeat("host")
-            return None
-        if text == b"STOP":
-            return b"ERR use the STOP button or the stop command\n"
-        return b"ERR unknown command\n"
+        """A raw line from the host link (docs/protocol.md). Returns the reply bytes."""
+        return self.link.handle_line(line)
+
+    def apply_profile(self, profile):
+        """A checked, authenticated profile: the limits follow at once."""
+        limits = compute_limits(profile, self.board)
+        self.limits = limits
+        self.core.set_limits(limits)
+        self.profile = profile
 
     # -- the tick ------------------------------------------------------------------
 
@@ -132,9 +137,11 @@ class App:
         inp.estop = dev.estop.active
 
         core = self.core
+        self.link.before_core(dt_ms)
         core.tick(dt_ms)
         self._apply(core)
         self._indicate(core, now)
+        self.link.after_core(dt_ms)
 
     def _apply(self, core):
         dev = self.dev

@@ -12,6 +12,8 @@ import json
 import os
 import sys
 
+SHOWN = 6   # emergencies and resets listed in the short summary on stdout
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
@@ -51,16 +53,18 @@ def _human(s):
                      % (s["max_theta_deg"], s["max_over_cap_deg"], s["inverted_s"]))
     holds = ", ".join("%s: %.1f s" % kv for kv in s["longest_hold_s"].items())
     lines.append("  longest holds: " + holds)
-    for e in s["emergencies"]:
+    for e in s["emergencies"][:SHOWN]:
         lines.append("  emergency %s at %.2f s (theta %.1f): response %s s, home %s s"
                      % (e["trigger"], e["t_s"], e["theta_deg"], e["response_s"], e["home_s"]))
+    if len(s["emergencies"]) > SHOWN:
+        lines.append("  ... %d emergencies in all" % len(s["emergencies"]))
     if s["faults"]:
         lines.append("  faults: " + ", ".join("%s at %.2f s" % (f["code"], f["t_s"])
                                               for f in s["faults"]))
-    for r in s.get("resets", [])[:5]:
+    for r in s.get("resets", [])[:SHOWN]:
         lines.append("  reset at %.2f s: %s%s" % (r["t_s"], r["cause"],
                      (" (%s: %s)" % (r["where"], r["message"])) if r.get("where") else ""))
-    if s.get("reset_count", 0) > 5:
+    if s.get("reset_count", 0) > SHOWN:
         lines.append("  ... %d resets in all" % s["reset_count"])
     return "\n".join(lines)
 
@@ -90,7 +94,11 @@ def cmd_run(args):
     if args.plot:
         from .plot import plot
         plot(result, args.plot)
-    print(_human(result.summary))
+    try:
+        print(_human(result.summary), flush=True)
+    except BrokenPipeError:
+        # stdout piped into something that stopped reading (head): the files are written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -17,17 +17,21 @@ Each control tick (board tick_ms, 10 ms), in this order:
 4. app.tick(): the firmware reads the sensors and writes its outputs;
 5. one trace row (trace.py) of the firmware's telemetry and the plant's truth.
 
-The firmware is booted like the chip boots it: its modules are dropped from
-sys.modules and imported again (module state starts fresh), the drivers are
-built with drivers.board_setup.setup_board, then App(board, devices, profile).
-That happens at the start, after a power cycle, after a watchdog or
-machine.reset(), and after the firmware raised an exception: on the board an
-uncaught exception stops the control loop, the outputs stay as they were and
-the hardware watchdog resets the chip, so the runner waits for the emulated
-watchdog (or, if the firmware never started one, the board's watchdog_ms) and
-then reboots it. While the MCU is unpowered or crashed no tick runs and no row
-is written; the plant keeps moving (the maxima of those stretches go into the
-summary).
+The firmware is booted like the chip boots it (as main.py does): its modules
+are dropped from sys.modules and imported again (module state starts fresh),
+the drivers are built with drivers.board_setup.setup_board, then
+App(board, devices, profile), then the hardware watchdog is started; the
+runner feeds it after every tick that completes, as main.py's loop does.
+That boot happens at the start, after a power cycle, after a watchdog reset
+or machine.reset(), and after the firmware raised an exception: on the board
+an uncaught exception stops the control loop, the outputs (and any timer the
+firmware started) carry on, and the starved watchdog resets the chip
+watchdog_ms later; the runner lets the emulated watchdog do exactly that (if
+the firmware died before the watchdog started, it resets the chip after
+watchdog_ms itself). A tick that sleeps past the watchdog is reset the same
+way. While the MCU is unpowered or crashed no tick runs and no row is
+written; the plant keeps moving (the maxima of those stretches go into the
+summary), and events of that time appear in the next row with their time.
 
 The simulated host: heartbeats go straight to app.heartbeat(source) every
 period_s; `command` lines go to app.host_line(line) (or, with "via": "uart",
@@ -47,7 +51,8 @@ import sys
 import traceback
 
 from . import machine as sim_machine
-from .board_emul import MachineReset, PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET
+from .board_emul import (MachineReset, PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET,
+                         SOFT_RESET)
 from .noise import Rng
 from .plant import Plant
 from .summary import summarize
@@ -69,6 +74,11 @@ _A_POWER_ON = 2
 _A_CRASH_RESET = 3
 
 _NEVER = 1 << 62
+
+# what the runner reads from app.core after every tick
+TELEMETRY = ("state", "theta_mdeg", "setpoint_mdeg", "setpoint_rate_mdeg_s",
+             "setpoint_accel_mdeg_s2", "cap_mdeg", "duty_permille", "brake_engaged",
+             "heartbeat_ok", "fault", "event", "trigger_tick")
 
 
 class Result:
@@ -153,12 +163,14 @@ class Runner:
         self.pending_ev = []
         self.resets = []
         self.reset_count = 0
+        self.crash_entry = None
+        self.press_gen = {}
+        self.feed = None
         self.commands = []
         self.events_applied = 0
         self.host_rx_bytes = 0
         self.gap_max_theta = None
         self.gap_max_over = None
-        self.last_cap_mdeg = None
         self.link_noise = 0.0
         self.noise_rng = Rng(scenario.seed, 7)
         self.hb_source = scenario.heartbeat_source
@@ -180,13 +192,15 @@ class Runner:
         hu = self.board.get("host_uart") or {}
         self.uart = self.emul.uart(hu.get("id", 0), hu.get("baud"))
         self._saved_modules = _firmware_modules()
-        if FIRMWARE_DIR not in sys.path:
-            sys.path.insert(0, FIRMWARE_DIR)
+        # first on the path, so `import app` / `import core` find the firmware's
+        if FIRMWARE_DIR in sys.path:
+            sys.path.remove(FIRMWARE_DIR)
+        sys.path.insert(0, FIRMWARE_DIR)
         sim_machine.install(self.emul)
         self._installed = True
         for ev in sc.events:
             self._schedule(self._tick_of(ev["t"]), _A_EVENT, ev)
-        self._boot("start")
+        self._boot()
 
     def close(self):
         if not self._installed:
@@ -206,20 +220,41 @@ class Runner:
         heapq.heappush(self.queue, (k, self.seq, action, payload))
 
     def _note(self, text):
-        self.pending_ev.append(text)
+        self.pending_ev.append((self.clock.now_us, text))
 
-    def t_s(self, k=None):
-        return (self.k if k is None else k) * self.tick_ms / 1000.0
+    def _take_events(self, k):
+        """The scenario/runner events for the row of tick k; those that happened
+        at another time (while no tick ran: power off, a crashed or hung
+        firmware) say when."""
+        out = []
+        t_us = k * self.tick_us
+        for at_us, text in self.pending_ev:
+            out.append(text if at_us == t_us else "%s (at %.2f s)" % (text, at_us / 1e6))
+        self.pending_ev = []
+        return "; ".join(out)
+
+    def now_s(self):
+        """Virtual time now (the firmware's sleeps can put it past the tick's)."""
+        return round(self.clock.now_us / 1e6, 3)
 
     # --- the firmware's life -------------------------------------------------------
-    def _boot(self, why):
+    def _boot(self):
         """Import the firmware afresh and build the App, as the chip boots."""
         _purge_firmware()
         try:
             from drivers.board_setup import setup_board
             devices = setup_board(self.board, self.clock.ticks_ms())
-            self.app = self.app_factory(copy.deepcopy(self.board), devices,
-                                        copy.deepcopy(self.sc.profile))
+            app = self.app_factory(copy.deepcopy(self.board), devices,
+                                   copy.deepcopy(self.sc.profile))
+            core = getattr(app, "core", None)
+            missing = [name for name in TELEMETRY if not hasattr(core, name)]
+            if missing:
+                raise AttributeError("App.core has no %s (the runner reads them every tick)"
+                                     % ", ".join(missing))
+            # as main.py does: the hardware watchdog starts once the App is
+            # built, and every tick that completes feeds it
+            self.feed = devices.start_watchdog().feed_if
+            self.app = app
         except MachineReset:
             self.app = None
         except (Exception, SystemExit) as exc:
@@ -230,12 +265,13 @@ class Runner:
         self.app = None
         name = "firmware_exception:" + type(exc).__name__
         self._note(name)
-        self.reset_count += 1
+        entry = {"t_s": self.now_s(), "cause": name, "during": where,
+                 "where": _where(exc), "message": str(exc)[:200]}
         if len(self.resets) < MAX_RECORDED:
-            self.resets.append({"t_s": round(self.t_s(), 3), "cause": name, "during": where,
-                                "where": _where(exc), "message": str(exc)[:200]})
+            self.resets.append(entry)
+        self.crash_entry = entry
         if self.debug is not None:
-            print("firmware exception at t=%.2f s (%s):" % (self.t_s(), where),
+            print("firmware exception at t=%.2f s (%s):" % (self.now_s(), where),
                   file=self.debug)
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=self.debug)
         self.crash_gen += 1
@@ -246,12 +282,16 @@ class Runner:
         """Carry out a reset the chip asked for (watchdog, machine.reset())."""
         name = RESET_NAMES.get(cause, str(cause))
         self._note("reset:" + name)
-        if len(self.resets) < MAX_RECORDED:
-            self.resets.append({"t_s": round(self.t_s(), 3), "cause": name})
         self.reset_count += 1
+        if self.crash_entry is not None:
+            # the reset a crash led to: one entry for both
+            self.crash_entry["reset_t_s"] = self.now_s()
+            self.crash_entry = None
+        elif len(self.resets) < MAX_RECORDED:
+            self.resets.append({"t_s": self.now_s(), "cause": name})
         self.crash_gen += 1          # a pending crash reset is done by this one
         self.emul.hard_reset(cause)
-        self._boot("reset")
+        self._boot()
 
     def _call(self, fn, *args):
         """A request into the firmware outside its tick; an exception is a crash."""
@@ -283,14 +323,17 @@ class Runner:
                 self.events_applied += 1
                 self._event(payload)
             elif action == _A_RELEASE:
-                self.plant.release(payload)
-                self._note("release:" + payload)
+                button, gen = payload
+                # a later press of the same button sets its own release time
+                if self.press_gen.get(button) == gen:
+                    self.plant.release(button)
+                    self._note("release:" + button)
             elif action == _A_POWER_ON:
                 if not self.powered and k >= self.off_until:
                     self.powered = True
                     self.plant.power_on()
                     self._note("power_on")
-                    self._boot("power_on")
+                    self._boot()
             elif action == _A_CRASH_RESET:
                 if payload == self.crash_gen and self.powered and self.app is None:
                     self._chip_reset(WDT_RESET)
@@ -301,8 +344,9 @@ class Runner:
                 lost = (self.link_noise > 0.0 and self.hb_source == "host"
                         and self.noise_rng.uniform() < 1.0 - (1.0 - self.link_noise)
                         ** HEARTBEAT_LINE_BYTES)
-                if not lost:
-                    self._call(self.app.heartbeat, self.hb_source)
+                beat = getattr(self.app, "heartbeat", None)
+                if beat is not None and not lost:
+                    self._call(beat, self.hb_source)
                 p = self.hb_period_us
                 self.hb_next_us += ((now_us - self.hb_next_us) // p + 1) * p
         if self.drain_host and k >= self.drain_next_k:
@@ -323,10 +367,12 @@ class Runner:
             b = ev["button"]
             plant.press(b)
             self._note("press:" + b)
+            gen = self.press_gen[b] = self.press_gen.get(b, 0) + 1
             if ev["hold_s"] is not None:
-                self._schedule(self.k + max(1, self._tick_of(ev["hold_s"])), _A_RELEASE, b)
+                self._schedule(self.k + max(1, self._tick_of(ev["hold_s"])), _A_RELEASE, (b, gen))
         elif do == "release":
             plant.release(ev["button"])
+            self.press_gen[ev["button"]] = self.press_gen.get(ev["button"], 0) + 1
             self._note("release:" + ev["button"])
         elif do == "program":
             name = ev["name"]
@@ -378,6 +424,7 @@ class Runner:
                 plant.power_off()
                 self.app = None
                 self.crash_gen += 1
+                self.crash_entry = None
             self._schedule(self.off_until, _A_POWER_ON)
         elif do == "command":
             self._command(ev)
@@ -398,7 +445,7 @@ class Runner:
 
     def _command(self, ev):
         data = self._corrupt(_text_bytes(ev["text"]))
-        entry = {"t_s": round(self.t_s(), 3), "via": ev["via"], "sent": data.decode("latin-1"),
+        entry = {"t_s": self.now_s(), "via": ev["via"], "sent": data.decode("latin-1"),
                  "reply": ""}
         if len(self.commands) < MAX_RECORDED:
             self.commands.append(entry)
@@ -443,13 +490,22 @@ class Runner:
         tick_ms = self.tick_ms
         k = self.k
         app = self.app
+        feed = self.feed
         next_due = self._next_due()
-        sev = ""
         while k <= k_end:
             t_us = k * tick_us
             now = clock.now_us
             if now < t_us:
-                clock.advance_us(t_us - now)
+                try:
+                    clock.advance_us(t_us - now)
+                except (Exception, SystemExit) as exc:
+                    # a firmware timer callback raised: counted as a crash
+                    # (the first one only, while the loop is still alive)
+                    self.k = k
+                    if self.app is not None:
+                        self._crashed(exc, "timer callback")
+                    app = None
+                    next_due = self._next_due()
             if emul.reset_pending is not None or k >= next_due:
                 self.k = k
                 if emul.reset_pending is not None and self.powered:
@@ -458,9 +514,7 @@ class Runner:
                     self._due(k)
                 next_due = self._next_due()
                 app = self.app
-            if self.pending_ev:
-                sev = "; ".join(self.pending_ev)
-                self.pending_ev = []
+                feed = self.feed
             step()
             if app is not None and clock.now_us == t_us:
                 try:
@@ -474,6 +528,8 @@ class Runner:
                     app = None
                     next_due = self._next_due()
                 else:
+                    feed(True)
+                    sev = self._take_events(k) if self.pending_ev else ""
                     if record:
                         c = app.core
                         append((k, plant.theta_deg, c.theta_mdeg, c.setpoint_mdeg, c.cap_mdeg,
@@ -481,13 +537,9 @@ class Runner:
                                 c.fault, sev, c.event, c.setpoint_rate_mdeg_s,
                                 c.setpoint_accel_mdeg_s2, plant.rate_deg_s, plant.current_ma,
                                 body.arms_target, plant.brake_engaged, c.trigger_tick))
-                    sev = ""
                     k += 1
                     continue
             # no control tick ran: the plant's truth still counts
-            if sev:
-                self.pending_ev.insert(0, sev)
-                sev = ""
             self._gap(plant.theta_deg)
             k += 1
         self.k = k

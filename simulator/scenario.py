@@ -19,7 +19,7 @@ firmware's beginner defaults).
 
 Additions to the contract (all optional):
 - top level `description`: free text saying what the scenario shows;
-- every event: `note`: free text, copied to nowhere, for the reader;
+- every event: `note`: free text for the reader (the simulator ignores it);
 - press `hold_s`: null holds the button until a `release` event;
 - heartbeat `source` (`host`/`pendant`): switch the heartbeat source; `on`
   with the scenario's source `none` and no `source` given uses `host`;
@@ -311,8 +311,11 @@ def _event(i, ev, board, duration_s, prev_t):
     do = _choice(_join(path, "do"), ev["do"], tuple(EVENT_KEYS), "event")
     required, optional = EVENT_KEYS[do]
     allowed = ("t", "do", "note") + required + optional
-    if do == "fault" and isinstance(ev.get("kind"), str) and ev["kind"] in FAULT_PARAMS:
-        allowed += tuple(FAULT_PARAMS[ev["kind"]])
+    if do in ("fault", "clear") and "kind" in ev:
+        # the kind first: its parameters are the keys a fault event may have
+        _choice(_join(path, "kind"), ev["kind"], FAULT_KINDS, "fault kind")
+        if do == "fault":
+            allowed += tuple(FAULT_PARAMS[ev["kind"]])
     for key in ("t",) + required:
         if key not in ev:
             _fail(_join(path, key), "missing (a %s event needs %s)"
@@ -394,6 +397,16 @@ def parse_scenario(data, source="", boards_dir=BOARDS_DIR):
                     hb_source, hb_period, events, source)
 
 
+def _unique_keys(pairs):
+    # json would keep the last of two equal keys without a word
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise ScenarioError('duplicate key "%s" (a key may appear once per object)' % key)
+        out[key] = value
+    return out
+
+
 def load_scenario(path, boards_dir=BOARDS_DIR):
     try:
         with open(path, encoding="utf-8") as f:
@@ -403,7 +416,7 @@ def load_scenario(path, boards_dir=BOARDS_DIR):
     except UnicodeDecodeError:
         raise ScenarioError("not UTF-8 text") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise ScenarioError("not valid JSON: line %d column %d: %s"
                             % (exc.lineno, exc.colno, exc.msg)) from None

@@ -18,7 +18,8 @@ said otherwise):
 - inverted_s: total time with theta > 0;
 - final_state: the firmware state on the last tick;
 - emergencies: one per tick the firmware flagged an emergency trigger:
-  {trigger, t_s, theta_deg (at the trigger), response_s, home_s}.
+  {trigger, t_s, theta_deg (at the trigger), response_s, home_s}; a trigger
+  flagged on consecutive ticks under one name counts once (flagged_ticks).
   response_s: trigger to the first tick whose command turns toward home:
   the setpoint's acceleration changed toward home since the previous tick,
   or the setpoint moves toward home, or the setpoint is at home.
@@ -140,14 +141,34 @@ def _next_home(rows, home_deg):
     return nxt
 
 
+def _trigger_rows(rows):
+    """[(index, ticks)]: rows where a trigger was flagged; a trigger the firmware
+    keeps flagging on consecutive ticks under the same name counts once, with
+    the number of ticks it was flagged."""
+    out = []
+    prev_i = -2
+    prev_name = None
+    for i, r in enumerate(rows):
+        if not r[R_TRIGGER]:
+            continue
+        name = r[R_FW_EVENT]
+        if i == prev_i + 1 and name == prev_name and out:
+            out[-1][1] += 1
+        else:
+            out.append([i, 1])
+        prev_i = i
+        prev_name = name
+    return out
+
+
 def emergencies(rows, home_deg, tick_s):
-    triggers = [i for i, r in enumerate(rows) if r[R_TRIGGER]][:MAX_EMERGENCIES]
+    triggers = _trigger_rows(rows)[:MAX_EMERGENCIES]
     if not triggers:
         return []
     nxt = _next_home(rows, home_deg)
     home_mdeg = int(round(home_deg * 1000))
     out = []
-    for i in triggers:
+    for i, flagged in triggers:
         r = rows[i]
         toward = -1 if r[R_THETA] >= home_deg else 1
         j = _response_tick(rows, i, home_mdeg, toward)
@@ -160,41 +181,38 @@ def emergencies(rows, home_deg, tick_s):
             "response_s": None if j is None else round((rows[j][R_TICK] - k) * tick_s, 3),
             "home_s": None if h is None else round((rows[h][R_TICK] - k) * tick_s, 3),
         })
+        if flagged > 1:
+            out[-1]["flagged_ticks"] = flagged
     return out
 
 
-def ideal_return_s(from_deg, home_deg, normal_rate_deg_s, dt=0.001):
+def _leg_s(dist, v0, v1_max, vmax, accel):
+    """Time to cover dist starting at v0, at most vmax and accel, ending at a
+    speed no higher than v1_max (as high as possible); (time, end speed)."""
+    v1 = min(v1_max, vmax, (v0 * v0 + 2.0 * accel * dist) ** 0.5)
+    # peak speed of the accelerate / cruise / decelerate profile
+    vp = min(vmax, ((2.0 * accel * dist + v0 * v0 + v1 * v1) / 2.0) ** 0.5)
+    vp = max(vp, v0, v1)
+    ramps = (vp * vp - v0 * v0) / (2.0 * accel) + (vp * vp - v1 * v1) / (2.0 * accel)
+    cruise = (dist - ramps) / vp if vp > 0.0 and dist > ramps else 0.0
+    return (vp - v0) / accel + (vp - v1) / accel + cruise, v1
+
+
+def ideal_return_s(from_deg, home_deg, normal_rate_deg_s):
     """Time the ideal rate/acceleration-limited emergency return needs (SPEC R5,
-    no jerk limit): up to 10 deg/s and 10 deg/s^2 while theta > 0, then to home
-    at the normal rate and acceleration, stopping at home. The firmware must
-    do it within this plus EMERGENCY_EXTRA_S."""
+    no jerk limit): up to 10 deg/s and 10 deg/s^2 while theta > 0, slowing to
+    the normal rate by horizontal, then at the normal rate and acceleration to
+    a stop at home. The firmware must do it within this plus EMERGENCY_EXTRA_S."""
     if from_deg <= home_deg:
         return 0.0
-    theta = float(from_deg)
-    v = 0.0    # speed toward home, deg/s
-    t = 0.0
     vn = float(normal_rate_deg_s)
-    an = NORMAL_ACCEL_DEG_S2
-    ae = EMERGENCY_ACCEL_DEG_S2
-    while theta > home_deg + 1e-9:
-        a = ae if theta > 0.0 else an
-        vmax = EMERGENCY_RATE_DEG_S if theta > 0.0 else vn
-        # fastest speed here from which it can still slow to the normal rate
-        # at horizontal and to a stop at home
-        d_home = theta - home_deg
-        limit = (2.0 * an * d_home) ** 0.5
-        if theta > 0.0:
-            limit = min(limit, (vn * vn + 2.0 * ae * theta) ** 0.5)
-        v_next = min(v + a * dt, vmax, limit)
-        if v_next < v - a * dt:
-            v_next = v - a * dt
-        step = 0.5 * (v + v_next) * dt
-        if step <= 0.0:
-            step = 1e-6
-        theta -= step
-        v = v_next
-        t += dt
-    return round(t, 3)
+    t = 0.0
+    v = 0.0
+    if from_deg > 0.0:
+        t, v = _leg_s(float(from_deg), 0.0, vn, EMERGENCY_RATE_DEG_S, EMERGENCY_ACCEL_DEG_S2)
+    below = min(float(from_deg), 0.0) - home_deg
+    t_b, _ = _leg_s(below, v, 0.0, vn, NORMAL_ACCEL_DEG_S2)
+    return round(t + t_b, 3)
 
 
 def summarize(rows, board, tick_ms, name="", board_name="", duration_s=0.0, extra=None,

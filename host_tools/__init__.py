@@ -1,0 +1,1 @@
+"""invertctl: the PC side of the inversion-table controller (docs/protocol.md)."""
