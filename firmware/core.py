@@ -24,7 +24,7 @@ from control.trajectory import Trajectory
 from control.actuator_ctl import ActuatorController
 from control.brake_ctl import BrakeController
 from control.sequencer import Sequencer, JOG, PAUSED, IDLE
-from safety.supervisor import Supervisor, Signals, NONE, EMERGENCY, HALT, RETURN
+from safety.supervisor import Supervisor, Signals, NONE, EMERGENCY, HALT, RETURN, BOOT
 from safety import spec
 
 try:
@@ -34,7 +34,13 @@ except ImportError:
         return x
 
 _POS_FILTER_DIV = const(16)
+# Steering on the position sensor alone (IMU failed): follow it more closely.
+_POS_FILTER_FAST_DIV = const(4)
+# Position-derived speed is the change over this many ticks.
+_POS_RATE_TICKS = const(20)
 _AT_HOME_MDEG = const(1500)
+# How far the setpoint may lead the bed on a brake table.
+_BRAKE_LEAD_UDEG = const(2000000)
 
 
 class Inputs:
@@ -84,6 +90,9 @@ class Core:
         self._ack = False
         self._position_filt_mdeg = 0
         self._position_seeded = False
+        self._pos_hist = [0] * _POS_RATE_TICKS
+        self._pos_hist_i = 0
+        self.position_rate_mdeg_s = 0
         self._brake_engaged_ms = 0
         self._pending_event = ""
         # The IMU's mounting error, measured by the level calibration.
@@ -120,17 +129,20 @@ class Core:
     def start_steps(self, steps):
         """Run a program (already clipped). Refused unless idle and at rest."""
         sup = self.supervisor
-        if sup.action != NONE:
+        # Arming during boot is harmless: only START begins the motion.
+        if sup.action != NONE and sup.action != BOOT:
             return False, "not ready: " + self.state
         if self.inputs.stop:
             return False, "STOP is pressed"
+        if sup.latched_fault:
+            return False, "fault " + sup.latched_fault + ": acknowledge it first"
         if self.sequencer.running() or self.sequencer.state == JOG:
             return False, "a program is already running"
         self.sequencer.load(steps)
         self.actuator.reset()
         self.supervisor.hold_ms = 0
-        self._pending_event = "program_start"
-        return True, "started"
+        self._pending_event = "program_ready"
+        return True, "ready: press START"
 
     def pause_toggle(self):
         if self.supervisor.action != NONE:
@@ -154,6 +166,20 @@ class Core:
         speed = v if v > 0 else -v
         dist_mdeg = t._brake_udeg(speed, 0) // 1000 + speed * spec.TICK_MS // 1000
         t.set_target(t.position_mdeg() + (dist_mdeg if v > 0 else -dist_mdeg))
+
+    def _keep_setpoint_near_bed(self, traj, theta):
+        # Only the person can move a brake table. If they hold it back, the
+        # setpoint must not run off to the target: it would stop governing the
+        # speed once the bed does move. Keep it a little ahead of the bed, at
+        # the speed it has reached, so the bed may follow at that speed.
+        to_target = traj.target_udeg - theta * 1000
+        lead = traj.pos_udeg - theta * 1000
+        if to_target > 0 and lead > _BRAKE_LEAD_UDEG:
+            traj.pos_udeg = theta * 1000 + _BRAKE_LEAD_UDEG
+            traj.at_target = False
+        elif to_target < 0 and lead < -_BRAKE_LEAD_UDEG:
+            traj.pos_udeg = theta * 1000 - _BRAKE_LEAD_UDEG
+            traj.at_target = False
 
     # -- the tick ----------------------------------------------------------------
 
@@ -190,27 +216,46 @@ class Core:
         # stays under the cap if either sensor is right.
         theta = theta_imu
         theta_high = theta_imu
+        rate = est.bed_rate_mdeg_s
         if self.has_position:
+            imu_trusted = not sup.use_position
             if inp.position_ok:
                 if not self._position_seeded:
                     self._position_filt_mdeg = inp.position_mdeg
+                    for i in range(_POS_RATE_TICKS):
+                        self._pos_hist[i] = inp.position_mdeg
                     self._position_seeded = True
-                # Smoothed, with the gyro's rate carried along so it does not lag.
-                pf = self._position_filt_mdeg + est.bed_rate_mdeg_s * dt_ms // 1000
-                self._position_filt_mdeg = pf + (inp.position_mdeg - pf) // _POS_FILTER_DIV
+                pf = self._position_filt_mdeg
+                if imu_trusted:
+                    # Smoothed, with the gyro's rate carried along so it does not lag.
+                    pf += est.bed_rate_mdeg_s * dt_ms // 1000
+                    pf += (inp.position_mdeg - pf) // _POS_FILTER_DIV
+                else:
+                    pf += (inp.position_mdeg - pf) // _POS_FILTER_FAST_DIV
+                self._position_filt_mdeg = pf
                 s.position_bad_ms = 0
             else:
                 s.position_bad_ms += dt_ms
             pos = self._position_filt_mdeg
+            i = self._pos_hist_i
+            self.position_rate_mdeg_s = (pos - self._pos_hist[i]) * 1000 // (_POS_RATE_TICKS * dt_ms)
+            self._pos_hist[i] = pos
+            self._pos_hist_i = i + 1 if i + 1 < _POS_RATE_TICKS else 0
             self.theta_position_mdeg = pos
+            # Either the estimate or the latest clean accelerometer tilt far
+            # from the position sensor: one of them is wrong.
             diff = pos - theta_imu
-            if self._position_seeded and est.seated and (diff > spec.DISAGREE_LIMIT_MDEG or diff < -spec.DISAGREE_LIMIT_MDEG):
+            diff_tilt = pos - (est.theta_accel_mdeg - self.imu_offset_mdeg)
+            if self._position_seeded and est.seated and (
+                    diff > spec.DISAGREE_LIMIT_MDEG or diff < -spec.DISAGREE_LIMIT_MDEG
+                    or diff_tilt > spec.DISAGREE_LIMIT_MDEG or diff_tilt < -spec.DISAGREE_LIMIT_MDEG):
                 s.disagree_ms += dt_ms
             else:
                 s.disagree_ms = 0
-            if sup.use_position:
+            if not imu_trusted:
                 theta = pos
                 theta_high = pos
+                rate = self.position_rate_mdeg_s
             elif s.position_bad_ms == 0 and pos > theta:
                 theta_high = pos
         self.theta_mdeg = theta
@@ -225,6 +270,8 @@ class Core:
             sup.acknowledge()
             self._ack = False
         jog_dir = 1 if inp.up and not inp.down else (-1 if inp.down and not inp.up else 0)
+        if inp.stop or sup.latched_fault:
+            jog_dir = 0
         if sup.action == NONE:
             if jog_dir != 0 and seq.state != JOG:
                 seq.jog(jog_dir)
@@ -242,7 +289,10 @@ class Core:
         s.imu_frozen_ms = est.frozen_ms
         s.imu_implausible_ms = est.implausible_ms
         s.has_position = self.has_position
-        s.bed_rate_mdeg_s = est.bed_rate_mdeg_s
+        s.bed_rate_mdeg_s = rate
+        s.rate_coarse = self.has_position and sup.use_position
+        s.imu_spike_score = est.spike_score
+        s.setpoint_rate_mdeg_s = traj.velocity_mdeg_s
         s.last_duty = self.duty_permille
         s.brake_engaged_ms = self._brake_engaged_ms
         s.stalled = self.actuator.stalled
@@ -258,6 +308,7 @@ class Core:
         s.setpoint_mdeg = traj.pos_udeg // 1000
         s.at_target = traj.at_target
         s.selfcheck_ok = inp.selfcheck_ok
+        s.settled = not self.brake_table and self.actuator.settled
         before = sup.action
         sup.decide(s, dt_ms)
         act = sup.action
@@ -295,20 +346,33 @@ class Core:
         cap_ctrl = sup.cap_mdeg - (theta_high - theta)
         if act < EMERGENCY and traj.target_udeg > cap_ctrl * 1000 and traj.target_udeg > traj.pos_udeg:
             traj.set_target(cap_ctrl if cap_ctrl > traj.pos_udeg // 1000 else traj.pos_udeg // 1000)
-        if act < HALT:
+        resting = (act == NONE and traj.at_target
+                   and (seq.state == IDLE or seq.state == PAUSED))
+        if resting:
+            # Keep the setpoint on the bed, so the next motion starts from it.
+            traj.reset(theta)
+        elif act < HALT:
             traj.step(dt_ms)
+        if self.brake_table and act < HALT:
+            self._keep_setpoint_near_bed(traj, theta)
         sp = traj.pos_udeg // 1000
         sp_rate = traj.velocity_mdeg_s
 
         # 6. Controller.
         if self.brake_table:
             release = self.brake.update(sp, sp_rate, traj.target_udeg // 1000, theta,
-                                        est.bed_rate_mdeg_s, dt_ms)
+                                        rate, dt_ms)
             duty = 0
         else:
-            duty = self.actuator.update(sp, sp_rate, theta, est.bed_rate_mdeg_s,
+            duty = self.actuator.update(sp, sp_rate, theta, rate,
                                         inp.current_ma, self.current_limit_ma, dt_ms)
             release = duty != 0 or not traj.at_target
+        if resting:
+            # Nothing asked for: the brake holds the bed and the drive is off,
+            # so a slowly drifting estimate cannot move an idle table.
+            duty = 0
+            release = False
+            self.actuator.reset()
 
         # 7. Supervisor's last word.
         sup.authorize(s, duty, release)
@@ -329,7 +393,9 @@ class Core:
         self.setpoint_mdeg = sp
         self.setpoint_rate_mdeg_s = sp_rate
         self.setpoint_accel_mdeg_s2 = traj.accel_mdeg_s2
-        self.cap_mdeg = sup.cap_mdeg
+        # The person's cap. (Without a heartbeat the cap in force for new
+        # motion is horizontal; that is a gate, not their cap.)
+        self.cap_mdeg = self.limits.cap_mdeg
         self.heartbeat_ok = sup.heartbeat_ok
         self.fault = sup.fault
         self.trigger_tick = sup.trigger_tick

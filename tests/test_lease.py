@@ -33,6 +33,16 @@ def _tick(plant, app, k):
     app.tick(10)
 
 
+def _press_start(plant, app):
+    # A program is armed by the host and begun by the person's START press.
+    plant.press("start")
+    for k in range(5):
+        _tick(plant, app, 100 + k)
+    plant.release("start")
+    for k in range(5):
+        _tick(plant, app, 105 + k)
+
+
 def test_drive_drops_by_itself_when_the_loop_stops_renewing_it():
     plant, dev, app = _rig()
     try:
@@ -40,7 +50,8 @@ def test_drive_drops_by_itself_when_the_loop_stops_renewing_it():
             _tick(plant, app, k)
         ok, _ = app.start_program("beginner")
         assert ok
-        for k in range(100, 400):
+        _press_start(plant, app)
+        for k in range(110, 400):
             _tick(plant, app, k)
         assert dev.hbridge.duty_permille != 0, "the table should be moving now"
         # The loop hangs: no more ticks, but time (and the hardware timer) goes on.
@@ -61,7 +72,8 @@ def test_a_running_loop_keeps_its_lease():
         for k in range(100):
             _tick(plant, app, k)
         app.start_program("beginner")
-        for k in range(100, 600):
+        _press_start(plant, app)
+        for k in range(110, 600):
             _tick(plant, app, k)
         assert app.lease.expired_count == 0
     finally:

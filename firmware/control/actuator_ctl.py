@@ -48,6 +48,13 @@ STALL_DUTY = const(850)
 STALL_RATE_MDEG_S = const(300)
 STALL_MS = const(300)
 OVERCURRENT_MS = const(100)
+# Pinch: the current jumps this far above what this motion has been drawing.
+# The baseline follows slow changes (the lever arm, the person shifting) with
+# a time constant of about 2 s, and is learnt over the first 300 ms of each
+# motion, during which only the absolute limit applies.
+PINCH_RISE_MA = const(2000)
+_BASELINE_DIV = const(200)
+_BASELINE_LEARN_MS = const(300)
 # Feed-forward table: one entry per 2 degrees from -90 degrees.
 FF_STEP_MDEG = const(2000)
 FF_ORIGIN_MDEG = const(-90000)
@@ -62,6 +69,8 @@ class ActuatorController:
         self._zero_ms = REVERSAL_DEAD_MS
         self._stall_ms = 0
         self._overcurrent_ms = 0
+        self._drive_ms = 0
+        self.baseline_ma = 0
         self.stalled = False
         self.settled = False
         self._rest_ms = 0
@@ -72,6 +81,7 @@ class ActuatorController:
         self.integ_permille = 0
         self._stall_ms = 0
         self._overcurrent_ms = 0
+        self._drive_ms = 0
         self.stalled = False
 
     def ff_permille_per_deg_s(self, angle_mdeg):
@@ -154,7 +164,20 @@ class ActuatorController:
             self._stall_ms += dt_ms
         else:
             self._stall_ms = 0
-        if current_limit_ma > 0 and current_ma > current_limit_ma:
+        over = current_limit_ma > 0 and current_ma > current_limit_ma
+        if duty == 0:
+            self._drive_ms = 0
+        else:
+            self._drive_ms += dt_ms
+            if self._drive_ms <= _BASELINE_LEARN_MS:
+                # Average of the first samples of this motion.
+                n = self._drive_ms // dt_ms
+                self.baseline_ma += (current_ma - self.baseline_ma) // n
+            elif current_ma - self.baseline_ma > PINCH_RISE_MA:
+                over = True
+            else:
+                self.baseline_ma += (current_ma - self.baseline_ma) // _BASELINE_DIV
+        if over:
             self._overcurrent_ms += dt_ms
         else:
             self._overcurrent_ms = 0

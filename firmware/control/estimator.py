@@ -40,7 +40,17 @@ _MAG2_MAX = const(1322500)
 # An accelerometer tilt this far from the estimate is a spike...
 _GATE_UDEG = const(5000000)
 # ...unless it persists this long, when the estimate is re-seated on it.
-_RESEAT_MS = const(500)
+_RESEAT_MS = const(200)
+# At power-up the bed is braked and still: the first samples give the gyro's
+# bias and the starting angle directly, instead of a slow convergence.
+_BOOT_SAMPLES = const(50)
+# Spike score: a gross outlier adds this, a clean sample takes one away.
+# Three outliers within about a second, or a steady stream, mean a failing part.
+_SPIKE_COST = const(34)
+SPIKE_FAULT_SCORE = const(100)
+# Accelerometer magnitudes outside 0.5 g .. 2 g are outliers, not vibration.
+_MAG2_GROSS_MIN = const(250000)
+_MAG2_GROSS_MAX = const(4000000)
 # The table cannot turn faster than this, nor change rate this much per tick.
 _RATE_LIMIT_MDEG_S = const(60000)
 _RATE_JUMP_MDEG_S = const(20000)
@@ -58,6 +68,10 @@ class AngleEstimator:
         self.bed_rate_mdeg_s = 0
         self.theta_accel_mdeg = 0
         self.seated = False
+        self.spike_score = 0
+        self._boot_n = 0
+        self._boot_rate_sum = 0
+        self._boot_tilt_sum = 0
         # Health, each the time (ms) the condition has lasted without a break.
         self.no_data_ms = 0
         self.frozen_ms = 0
@@ -73,6 +87,17 @@ class AngleEstimator:
     def reseat(self, theta_mdeg):
         self.theta_udeg = theta_mdeg * 1000
         self.seated = True
+
+    def _boot_sample(self, tilt_mdeg, rate_mdeg_s):
+        self._boot_n += 1
+        self._boot_tilt_sum += tilt_mdeg
+        self._boot_rate_sum += rate_mdeg_s
+        self.theta_accel_mdeg = tilt_mdeg
+        if self._boot_n >= _BOOT_SAMPLES:
+            n = self._boot_n
+            self.bias_udeg_s = self._boot_rate_sum * 1000 // n
+            self.rate_mdeg_s = self._boot_rate_sum // n
+            self.reseat(self._boot_tilt_sum // n)
 
     def update(self, ok, along_mg, normal_mg, rate_mdeg_s, dt_ms):
         """Fold in one IMU sample (ok False: the read failed this tick)."""
@@ -96,29 +121,35 @@ class AngleEstimator:
         self._last_rate = rate_mdeg_s
 
         implausible = False
+        spike = False
         jump = rate_mdeg_s - self.rate_mdeg_s
         if (rate_mdeg_s > _RATE_LIMIT_MDEG_S or rate_mdeg_s < -_RATE_LIMIT_MDEG_S
                 or jump > _RATE_JUMP_MDEG_S or jump < -_RATE_JUMP_MDEG_S):
             implausible = True
+            spike = True
         else:
             self.rate_mdeg_s = rate_mdeg_s
         self.theta_udeg += (self.rate_mdeg_s * 1000 - self.bias_udeg_s) * dt_ms // 1000
 
         if along_mg > 8000 or along_mg < -8000 or normal_mg > 8000 or normal_mg < -8000:
             implausible = True
+            spike = True
         else:
             mag2 = along_mg * along_mg + normal_mg * normal_mg
             if mag2 < _MAG2_MIN or mag2 > _MAG2_MAX:
                 # Not only gravity: vibration or a knock. Skip the tilt.
                 self.rejected_ms += dt_ms
+                if mag2 < _MAG2_GROSS_MIN or mag2 > _MAG2_GROSS_MAX:
+                    spike = True
+            elif not self.seated:
+                self._boot_sample(atan2_mdeg(-along_mg, normal_mg), rate_mdeg_s)
             else:
                 tilt_mdeg = atan2_mdeg(-along_mg, normal_mg)
                 self.theta_accel_mdeg = tilt_mdeg
-                if not self.seated:
-                    self.reseat(tilt_mdeg)
                 innov = tilt_mdeg * 1000 - self.theta_udeg
                 if innov > _GATE_UDEG or innov < -_GATE_UDEG:
                     self.rejected_ms += dt_ms
+                    spike = True
                     if self.rejected_ms >= _RESEAT_MS:
                         # Persistent, so not a spike: the estimate was wrong.
                         self.reseat(tilt_mdeg)
@@ -133,6 +164,12 @@ class AngleEstimator:
                         bias = -_BIAS_LIMIT_UDEG_S
                     self.bias_udeg_s = bias
         self.bed_rate_mdeg_s = self.rate_mdeg_s - self.bias_udeg_s // 1000
+        if spike:
+            self.spike_score += _SPIKE_COST
+            if self.spike_score > 4 * SPIKE_FAULT_SCORE:
+                self.spike_score = 4 * SPIKE_FAULT_SCORE
+        elif self.spike_score > 0:
+            self.spike_score -= 1
         if implausible:
             self.implausible_ms += dt_ms
         else:

@@ -26,6 +26,7 @@ class Sequencer:
         self.jog_dir = 0
         self.cue = ""
         self.finished = False
+        self.armed = False
         # Set by the core once this step's target has reached the trajectory,
         # so a stale "at target" from the previous step is not taken as arrival.
         self.sent = False
@@ -33,18 +34,27 @@ class Sequencer:
         self._state_before_jog = IDLE
 
     def load(self, steps):
-        """Start a program from its first step (allocation-free after this)."""
+        """Arm a program: it begins on START (allocation-free after this)."""
         self.steps = steps
+        self.index = 0
+        self.state = IDLE
+        self.finished = False
+        self.armed = True
+        self.cue = ""
+
+    def begin(self):
+        self.armed = False
         self._begin(0)
 
     def abort(self):
+        self.armed = False
         self.steps = None
         self.state = IDLE
         self.jog_dir = 0
         self.finished = False
 
     def running(self):
-        return self.steps is not None
+        return self.steps is not None and not self.armed
 
     def _begin(self, index):
         self.index = index
@@ -60,6 +70,9 @@ class Sequencer:
         """START/PAUSE: pause in place, or resume. Returns True if it acted."""
         if self.steps is None:
             return False
+        if self.armed and self.state == IDLE:
+            self.begin()
+            return True
         if self.state == PAUSED:
             self.state = self._resume_state
             if self.state == MOVING:

@@ -24,7 +24,7 @@ from link.frame import (encode, parse_frame, printable, MAX_LINE, NO_SEQ, UNSOLI
 from link.auth import Authenticator, load_key, parse_mac, parse_counter
 from link.profile_check import check_profile
 from link.telemetry import Telemetry, traction_pct
-from safety.supervisor import EMERGENCY, HALT
+from safety.supervisor import BOOT
 
 try:
     from micropython import const
@@ -36,8 +36,7 @@ KEY_FILE = "device_key.bin"
 # A host jog lasts this long unless repeated: with the core's jog stop (well
 # under 250 ms at the jog rate) the table is still within 0.5 s of the last JOG.
 JOG_VALID_MS = const(250)
-# A host STOP is held like a press of the button at least this long, and
-# until the supervisor has acted on it.
+# A host STOP is a press of the STOP button this long (after the boot checks).
 STOP_PRESS_MS = const(100)
 TELEMETRY_PERIOD_MS = const(100)
 # The UART's transmit FIFO: no single line is longer, and the byte budget
@@ -143,9 +142,10 @@ class HostServer:
             self.errors += 1
         # The host's STOP and jog on top of what the buttons said.
         inp = self.core.inputs
-        if self._stop_latched:
-            act = self.core.supervisor.action
-            if self._stop_ms >= STOP_PRESS_MS and EMERGENCY <= act <= HALT:
+        if self._stop_latched and self.core.supervisor.action != BOOT:
+            # Pressed for STOP_PRESS_MS once the supervisor reads buttons (not
+            # during its boot checks), so it sees the press edge it acts on.
+            if self._stop_ms >= STOP_PRESS_MS:
                 self._stop_latched = False
             else:
                 inp.stop = True
@@ -355,15 +355,20 @@ class HostServer:
         ok, message = self.app.start_program(args[0])
         if not ok:
             return self._err(seq, E_STATE, message)
-        return self._ok(seq, "started " + args[0])
+        # The firmware arms the program; the person's START on the table begins it.
+        return self._ok(seq, "program=%s %s" % (args[0], message))
 
     def _pause(self, seq, body, args):
         bad = self._no_args(seq, args)
         if bad:
             return bad
-        if not self.core.pause_toggle():
-            return self._err(seq, E_STATE, "nothing to pause or resume (%s)" % self.core.state)
-        return self._ok(seq, "paused" if self.core.sequencer.state == "paused" else "resumed")
+        c = self.core
+        if getattr(c.sequencer, "armed", False) and c.sequencer.state == "idle":
+            # Only the person on the table starts the motion, with START.
+            return self._err(seq, E_STATE, "program armed: press START on the table to begin")
+        if not c.pause_toggle():
+            return self._err(seq, E_STATE, "nothing to pause or resume (%s)" % c.state)
+        return self._ok(seq, "paused" if c.sequencer.state == "paused" else "resumed")
 
     def _ack(self, seq, body, args):
         bad = self._no_args(seq, args)

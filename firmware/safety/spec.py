@@ -49,10 +49,11 @@ EMERGENCY_ACCEL_MDEG_S2 = const(10000)
 EMERGENCY_JERK_MDEG_S3 = const(80000)
 EMERGENCY_EXTRA_MS = const(2000)
 ALARM_REPEAT_MS = const(30000)
-# Pinch or stall during a return: stop, wait, then retry this slowly.
+# Pinch or stall during a return: stop, wait (1 s, doubling with each
+# retry), then retry this slowly.
 RETRY_WAIT_MS = const(1000)
 RETRY_RATE_MDEG_S = const(1500)
-RETRY_LIMIT = const(3)
+RETRY_LIMIT = const(4)
 
 # R6: heartbeat.
 HEARTBEAT_DEFAULT_MS = const(1000)

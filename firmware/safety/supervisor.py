@@ -21,6 +21,7 @@ Units: mdeg, mdeg/s, ms. Nothing here touches hardware.
 """
 from safety import spec
 from safety.limits import band_of
+from control.estimator import SPIKE_FAULT_SCORE
 
 try:
     from micropython import const
@@ -72,16 +73,22 @@ _DISAGREE_MS = const(100)
 _OVER_CAP_MS = const(100)
 _RUNAWAY_MDEG_S = const(2000)
 _RUNAWAY_MS = const(150)
+_OVERSPEED_MDEG_S = const(2000)
 _SLIP_MDEG_S = const(500)
 _SLIP_MS = const(200)
 # Close enough to home to call the return finished.
-_HOME_TOLERANCE_MDEG = const(1500)
+_HOME_TOLERANCE_MDEG = const(800)
+_LEVEL_MDEG = const(1500)
 # Boot: let the estimator settle this long before judging the sensors.
 _BOOT_SETTLE_MS = const(200)
+# A part that has not produced a usable half second of data by then has failed.
+_BOOT_SEAT_LIMIT_MS = const(1500)
 _BOOT_INVERTED_MDEG = const(2000)
 # Over-cap margin at which the drive may no longer push head-down.
 _CAP_GATE_MDEG = const(300)
 _MECH_GATE_MDEG = const(500)
+# A brake table turns at up to a few deg/s; the brake takes ~40 ms to bite.
+_BRAKE_CAP_MARGIN_MDEG = const(300)
 
 
 class Signals:
@@ -98,6 +105,9 @@ class Signals:
         self.position_bad_ms = 0
         self.disagree_ms = 0
         self.bed_rate_mdeg_s = 0
+        self.imu_spike_score = 0
+        self.rate_coarse = False     # rate from the position sensor (IMU lost)
+        self.setpoint_rate_mdeg_s = 0
         self.last_duty = 0
         self.brake_engaged_ms = 0
         self.stalled = False
@@ -111,6 +121,7 @@ class Signals:
         self.wants_inversion = False  # the sequencer is heading above 0
         self.setpoint_mdeg = 0
         self.at_target = True
+        self.settled = False         # the actuator controller is done correcting
         self.selfcheck_ok = True
 
 
@@ -138,10 +149,17 @@ class Supervisor:
         self.gate_rate_mdeg_s = -1
         self.use_position = False
         self.halt_cause_active = False
+        # A fault that has already been acted on is not acted on again while
+        # it lasts; it must be gone and acknowledged before motion may resume.
+        self.latched_fault = ""
+        self.fault_active = False
+        self._stop_prev = True
+        self._overspeed_ms = 0
         self._phase_ms = 0
         self._retries = 0
         self._slow_mdeg_s = 0
         self._boot_ms = 0
+        self._boot_settled_ms = -1
         self._over_cap_ms = 0
         self._runaway_ms = 0
         self._slip_ms = 0
@@ -149,6 +167,7 @@ class Supervisor:
         self.hold_ms = 0
         self.session_inverted_ms = 0
         self.reset_trajectory = False
+        self._settled = False
         self.out_duty = 0
         self.out_enable = False
         self.out_release = False
@@ -160,6 +179,8 @@ class Supervisor:
 
     def _escalate(self, action, reason, is_fault):
         """Take the more severe action; returns True if it changed."""
+        if is_fault and reason == self.latched_fault and action <= EMERGENCY:
+            return False
         if action <= self.action and self.action != BOOT:
             return False
         if self.action == BOOT and action < HALT and action != EMERGENCY:
@@ -167,12 +188,13 @@ class Supervisor:
         self.action = action
         self.reason = reason
         self.event = reason
-        self.trigger_tick = True
+        self.trigger_tick = action >= EMERGENCY
         self.alarm = action >= EMERGENCY
         self._alarm_ms = 0
         self.alarm_due = self.alarm
         if is_fault:
             self.fault = reason
+            self.latched_fault = reason
         self._phase_ms = 0
         self._retries = 0
         self._slow_mdeg_s = 0
@@ -189,9 +211,13 @@ class Supervisor:
         self._slow_mdeg_s = rate_mdeg_s
 
     def acknowledge(self):
-        """START or the host acknowledged the alarm."""
+        """START or the host acknowledged the alarm (and a fault now gone)."""
         if self.alarm:
             self.alarm = False
+            self.event = T_ACK
+        if self.latched_fault and not self.fault_active and self.action == NONE:
+            self.latched_fault = ""
+            self.fault = ""
             self.event = T_ACK
 
     # -- per tick, before the trajectory ---------------------------------------
@@ -249,8 +275,13 @@ class Supervisor:
 
     def _boot(self, s, dt_ms):
         self._boot_ms += dt_ms
+        if not s.imu_usable and self._boot_ms < _BOOT_SEAT_LIMIT_MS:
+            # The estimator is still measuring the gyro's bias at rest.
+            return
         if self._boot_ms < _BOOT_SETTLE_MS:
             return
+        if self._boot_settled_ms < 0:
+            self._boot_settled_ms = self._boot_ms
         sensors_ok = (s.selfcheck_ok and s.imu_usable and s.imu_no_data_ms == 0
                       and (not s.has_position or s.position_bad_ms == 0)
                       and s.disagree_ms == 0)
@@ -265,7 +296,7 @@ class Supervisor:
         if s.theta_mdeg > _BOOT_INVERTED_MDEG:
             # Somebody may be hanging here with no other way down: warn for
             # 3 s, then bring them up slowly (SPEC R10).
-            if self._boot_ms < _BOOT_SETTLE_MS + spec.BOOT_WARNING_MS:
+            if self._boot_ms < self._boot_settled_ms + spec.BOOT_WARNING_MS:
                 self.alarm = True
                 return
             self.start_slow_return(T_BOOT_INVERTED, spec.BOOT_RETURN_RATE_MDEG_S)
@@ -280,8 +311,11 @@ class Supervisor:
         # Hardware e-stop: the actuator has no power. Never fight it.
         if s.estop:
             self._escalate(HALT, T_ESTOP, False)
-        if s.stop:
+        # STOP acts on the press; held, it only keeps everything from starting
+        # (the core refuses programs and jog while it is pressed).
+        if s.stop and not self._stop_prev:
             self._escalate(EMERGENCY, T_STOP, False)
+        self._stop_prev = s.stop
 
         # Angle sources. Without the IMU a table with a position sensor can
         # still come home under control; one without cannot.
@@ -290,7 +324,7 @@ class Supervisor:
             imu_fault = F_IMU_NO_DATA
         elif s.imu_frozen_ms >= _IMU_FROZEN_MS:
             imu_fault = F_IMU_FROZEN
-        elif s.imu_implausible_ms >= _IMU_IMPLAUSIBLE_MS:
+        elif s.imu_implausible_ms >= _IMU_IMPLAUSIBLE_MS or s.imu_spike_score >= SPIKE_FAULT_SCORE:
             imu_fault = F_IMU_IMPLAUSIBLE
         position_fault = s.has_position and s.position_bad_ms >= _POSITION_BAD_MS
         if imu_fault:
@@ -313,10 +347,20 @@ class Supervisor:
         # Motion nobody asked for.
         rate = s.bed_rate_mdeg_s
         if not self.brake_table:
-            moving_wrong = ((rate > _RUNAWAY_MDEG_S and s.last_duty <= 0)
-                            or (rate < -_RUNAWAY_MDEG_S and s.last_duty >= 0))
+            # A speed differenced from the potentiometer is noisier and lags:
+            # allow it twice the margin.
+            limit = _RUNAWAY_MDEG_S * 2 if s.rate_coarse else _RUNAWAY_MDEG_S
+            moving_wrong = ((rate > limit and s.last_duty <= 0)
+                            or (rate < -limit and s.last_duty >= 0))
             self._runaway_ms = self._runaway_ms + dt_ms if moving_wrong else 0
-            if self._runaway_ms >= _RUNAWAY_MS:
+            # Faster than the setpoint, in the setpoint's direction or not:
+            # something other than our command is driving the motor.
+            excess = rate - s.setpoint_rate_mdeg_s
+            margin = _OVERSPEED_MDEG_S * 2 if s.rate_coarse else _OVERSPEED_MDEG_S
+            over = ((excess > margin and rate > limit)
+                    or (excess < -margin and rate < -limit))
+            self._overspeed_ms = self._overspeed_ms + dt_ms if over else 0
+            if self._runaway_ms >= _RUNAWAY_MS or self._overspeed_ms >= _RUNAWAY_MS:
                 self._escalate(HALT, F_RUNAWAY, True)
         else:
             slipping = s.brake_engaged_ms > 100 and (rate > _SLIP_MDEG_S or rate < -_SLIP_MDEG_S)
@@ -347,8 +391,9 @@ class Supervisor:
             elif s.program_done:
                 self._escalate(RETURN, T_DONE, False)
 
+        self.fault_active = self.latched_fault != "" and self._fault_present(s)
         if self.action == HALT:
-            self.halt_cause_active = s.estop or (self.fault != "" and self._fault_present(s))
+            self.halt_cause_active = s.estop or self.fault_active
             if self.reason == T_ESTOP and not s.estop:
                 # Power is back: a person may be hanging there; bring them up.
                 self._leave_halt(theta)
@@ -362,11 +407,13 @@ class Supervisor:
         if f == F_IMU_FROZEN:
             return s.imu_frozen_ms > 0
         if f == F_IMU_IMPLAUSIBLE:
-            return s.imu_implausible_ms > 0
+            return s.imu_implausible_ms > 0 or s.imu_spike_score > 0
         if f == F_POSITION:
             return s.position_bad_ms > 0
         if f == F_SELFCHECK:
             return not s.selfcheck_ok or s.imu_no_data_ms > 0
+        if f == F_DISAGREE:
+            return s.disagree_ms > 0
         return False
 
     def _leave_halt(self, theta):
@@ -398,6 +445,7 @@ class Supervisor:
 
     def _plan(self, s, theta, dt_ms):
         lim = self.limits
+        self._settled = s.settled
         self.gate_rate_mdeg_s = -1
         self.rate_mdeg_s = lim.rate_mdeg_s
         self.accel_mdeg_s2 = lim.accel_mdeg_s2
@@ -408,7 +456,9 @@ class Supervisor:
         if act == EMERGENCY:
             self.target_mdeg = home
             if self.phase == RETRY_WAIT:
-                if self._phase_ms >= spec.RETRY_WAIT_MS:
+                # Each retry waits twice as long: time for someone to clear
+                # whatever is in the way.
+                if self._phase_ms >= spec.RETRY_WAIT_MS << (self._retries - 1):
                     self.phase = TO_HOME
                     self._slow_mdeg_s = spec.RETRY_RATE_MDEG_S
                     self.reset_trajectory = True
@@ -427,8 +477,10 @@ class Supervisor:
                 self.event = "home"
         elif act == RETURN:
             if self.phase == TO_HORIZONTAL:
-                if s.setpoint_mdeg <= 0 and s.at_target or theta <= 0 and s.setpoint_mdeg <= 0:
-                    self.phase = TO_HOME if s.setpoint_mdeg < 0 else DWELL
+                # The bed itself must be there: on a brake table the setpoint
+                # can run ahead of a bed the person's arms are holding up.
+                if s.setpoint_mdeg <= 0 and (theta < _LEVEL_MDEG or s.at_target and theta <= 0):
+                    self.phase = TO_HOME if s.setpoint_mdeg < 0 or theta < -_LEVEL_MDEG else DWELL
                     self._phase_ms = 0
                     self.event = "dwell" if self.phase == DWELL else ""
                 self.target_mdeg = 0
@@ -446,7 +498,11 @@ class Supervisor:
 
     def _near(self, theta, home):
         d = theta - home
-        return -_HOME_TOLERANCE_MDEG < d < _HOME_TOLERANCE_MDEG
+        if -_HOME_TOLERANCE_MDEG < d < _HOME_TOLERANCE_MDEG:
+            return True
+        # Stiction at the end of travel can leave the actuator a little short;
+        # once its controller has given up correcting, that is home.
+        return self._settled and -2 * _HOME_TOLERANCE_MDEG < d < 2 * _HOME_TOLERANCE_MDEG
 
     # -- per tick, after the controller ------------------------------------------
 
@@ -474,9 +530,9 @@ class Supervisor:
             duty = 0
         if duty < 0 and theta <= self.mech_min_mdeg + _MECH_GATE_MDEG:
             duty = 0
-        if self.brake_table and act < EMERGENCY and theta >= self.cap_mdeg and brake_release:
-            # A brake table at its cap: only let it move back down.
-            if s.bed_rate_mdeg_s > 0 or s.setpoint_mdeg >= self.cap_mdeg:
+        if self.brake_table and brake_release and s.theta_high_mdeg >= self.limits.cap_mdeg - _BRAKE_CAP_MARGIN_MDEG:
+            # A brake table near its cap, in any mode: only let it move back down.
+            if s.bed_rate_mdeg_s > 0 or (act < EMERGENCY and s.setpoint_mdeg >= self.cap_mdeg):
                 brake_release = False
         self.out_duty = duty
         self.out_release = brake_release

@@ -20,17 +20,20 @@ CSV columns (LOG_HEADER): session,time_s,kind,what,angle_mdeg,detail
     end    what=outcome   angle=max reached   detail="inverted_ms=..;holds=mdeg@ms ..;trigger=..;fault=..;dropped=.."
 Session 0 holds faults seen outside any session.
 
-SessionRecorder is called by the App every tick. It allocates nothing in a
-tick where nothing happens (integer and string comparisons only) and never
-writes to flash in the tick: records are queued in RAM and written when
-the table is at rest and not inverted (theta <= 0, brake engaged, no drive),
-because a flash write stalls the loop for tens of ms and the person must
-not be hanging head-down while it does. The price: records of a session
-still inverted when the power fails are lost, except its start record,
-written before the table moves (begin_program); the next boot closes such
-a session with outcome "interrupted" (recover()).
+SessionRecorder is called by the App every tick, after the core. It
+allocates nothing in a tick where nothing happens (integer and string
+comparisons only) and writes to flash only with nobody head-down: records
+are queued in RAM and written when the bed is at rest at or below
+horizontal (theta <= 0, brake engaged, no drive), because a flash write
+stalls the loop for tens of ms. The one exception is the start record,
+written on the tick the motion starts (the bed still below horizontal and
+barely moving), so that a session cut short by a power failure is still on
+record; the next boot closes it with outcome "interrupted" (recover()).
+The price: stop and fault records queued while inverted are lost if the
+power fails before the table is back down (the boot that follows logs its
+own boot_inverted return).
 """
-from control.sequencer import IDLE, HOLDING, PAUSED
+from control.sequencer import IDLE, MOVING, HOLDING, PAUSED
 from safety.supervisor import T_STOP, T_ESTOP, T_DONE
 
 try:
@@ -48,8 +51,11 @@ HOLDS_MAX = const(16)
 HOLD_LOG_MIN_MS = const(1000)
 # Noise margin: a bed resting at horizontal must not open a session per wobble.
 SESSION_START_MDEG = const(1000)
-# core.py's event for a program accepted by Core.start_steps.
+# core.py's event when Core.start_steps starts a program at once (earlier
+# cores; later ones arm it and START begins it: the sequencer then moves).
 EV_PROGRAM_START = "program_start"
+# The supervisor's state name while booting.
+_BOOT = "boot"
 
 LOG_HEADER = "session,time_s,kind,what,angle_mdeg,detail"
 LIST_HEADER = "session,start_s,program,outcome,max_mdeg"
@@ -69,7 +75,8 @@ def _clean(text):
 
 
 def csv_line(session_id, time_s, kind, what, angle_mdeg, detail):
-    line = "%d,%s,%s,%s,%d,%s" % (session_id, "" if time_s is None else str(time_s),
+    # An unset clock (None or 0: the host has not sent TIME SET) leaves it empty.
+    line = "%d,%s,%s,%s,%d,%s" % (session_id, str(time_s) if time_s else "",
                                   kind, _clean(what), angle_mdeg, _clean(detail))
     return line[:LINE_MAX]
 
@@ -78,8 +85,28 @@ def _fields(line):
     return line.split(",", 5)
 
 
+def _sid(line):
+    """The session id a line starts with, or -1."""
+    comma = line.find(",")
+    head = line[:comma] if comma > 0 else ""
+    return int(head) if head.isdigit() else -1
+
+
+def _count(pairs, sid, n):
+    for pair in pairs:
+        if pair[0] == sid:
+            pair[1] += n
+            return
+    pairs.append([sid, n])
+
+
 class Log:
-    """The ring of log slots over a storage.Storage."""
+    """The ring of log slots over a storage.Storage.
+
+    A small index in RAM (per slot: its seq and [session id, lines] pairs)
+    answers index() without reading flash, and lets pull() read only the
+    slots that hold the session: the host link serves LOGS from the tick.
+    """
 
     def __init__(self, storage, files=FILES, file_bytes=FILE_BYTES):
         self.storage = storage
@@ -89,6 +116,7 @@ class Log:
         self.seq = 0
         self.next_id = 1
         self.notes = []
+        self._slots = [None] * files        # (seq, [[sid, lines], ...]) or None
         for k in range(files):
             text = self._slot_text(k)
             if text is None:
@@ -100,10 +128,14 @@ class Log:
             if seq > self.seq or self.slot < 0:
                 self.seq = seq
                 self.slot = k
+            pairs = []
             for line in text.split("\n")[1:]:
-                f = _fields(line)
-                if len(f) == 6 and f[0].isdigit() and int(f[0]) >= self.next_id:
-                    self.next_id = int(f[0]) + 1
+                sid = _sid(line)
+                if sid >= 0:
+                    _count(pairs, sid, 1)
+                    if sid >= self.next_id:
+                        self.next_id = sid + 1
+            self._slots[k] = (seq, pairs)
 
     def slot_name(self, k):
         return SLOT_PREFIX + str(k)
@@ -140,41 +172,62 @@ class Log:
         data = "".join([line + "\n" for line in lines]).encode()
         if len(data) > self.capacity():
             raise ValueError("log append of %d bytes exceeds a slot" % len(data))
-        if self.slot >= 0:
+        if self.slot >= 0 and self._slots[self.slot] is not None:
             payload, _ = self.storage.read(self.slot_name(self.slot))
             if payload is not None and len(payload) + len(data) <= self.file_bytes:
                 self.storage.write(self.slot_name(self.slot), payload + data)
+                pairs = self._slots[self.slot][1]
+                for line in lines:
+                    _count(pairs, _sid(line), 1)
                 return
         slot = (self.slot + 1) % self.files
         seq = self.seq + 1
         self.storage.write(self.slot_name(slot), (_SEQ_TAG + str(seq) + "\n").encode() + data)
         self.slot = slot
         self.seq = seq
+        pairs = []
+        for line in lines:
+            _count(pairs, _sid(line), 1)
+        self._slots[slot] = (seq, pairs)
 
-    def _texts(self):
-        """Slot texts, oldest first."""
-        found = []
-        for k in range(self.files):
+    def _order(self):
+        """Slot numbers holding records, oldest first."""
+        found = [(self._slots[k][0], k) for k in range(self.files) if self._slots[k] is not None]
+        found.sort()
+        return [k for _, k in found]
+
+    def index(self):
+        """[(session id as text, lines)], oldest first, from RAM (host LOGS LIST)."""
+        pairs = []
+        for k in self._order():
+            for sid, n in self._slots[k][1]:
+                _count(pairs, sid, n)
+        return [(str(sid), n) for sid, n in pairs]
+
+    def _lines_of(self, slots, session_id):
+        out = []
+        for k in slots:
             text = self._slot_text(k)
             if text is None:
                 continue
-            seq = self._seq_of(text)
-            if seq is not None:
-                found.append((seq, text))
-        found.sort()
-        return [text for _, text in found]
-
-    def lines(self):
-        """Every CSV line in the log, oldest first."""
-        out = []
-        for text in self._texts():
             for line in text.split("\n")[1:]:
-                if line:
+                if line and (session_id < 0 or _sid(line) == session_id):
                     out.append(line)
         return out
 
+    def lines(self):
+        """Every CSV line in the log, oldest first (reads every slot)."""
+        return self._lines_of(self._order(), -1)
+
+    def pull(self, session_id):
+        """CSV lines of one session, header first (host LOGS PULL); reads only
+        the slots that hold it."""
+        sid = int(session_id)
+        slots = [k for k in self._order() if [p for p in self._slots[k][1] if p[0] == sid]]
+        return [LOG_HEADER] + self._lines_of(slots, sid)
+
     def list(self):
-        """CSV: one line per session (host command `logs list`)."""
+        """CSV: one line per session (reads every slot: call it at rest)."""
         sessions = {}
         order = []
         for line in self.lines():
@@ -198,26 +251,17 @@ class Log:
             out.append("%d,%s,%s,%s,%s" % (sid, s[0], s[1], s[2], s[3]))
         return out
 
-    def pull(self, session_id):
-        """CSV lines of one session, header first (host command `logs pull`)."""
-        tag = str(session_id) + ","
-        out = [LOG_HEADER]
-        for line in self.lines():
-            if line.startswith(tag):
-                out.append(line)
-        return out
-
     def last_session(self):
         """(id, kind of its last record) of the newest session, or (0, "")."""
         sid = 0
-        kind = ""
-        for line in self.lines():
-            f = _fields(line)
-            if len(f) == 6 and f[0].isdigit() and int(f[0]) > 0:
-                if int(f[0]) >= sid:
-                    sid = int(f[0])
-                    kind = f[2]
-        return sid, kind
+        for k in self._order():
+            for p in self._slots[k][1]:
+                if p[0] > sid:
+                    sid = p[0]
+        if sid == 0:
+            return 0, ""
+        lines = self.pull(sid)
+        return sid, _fields(lines[-1])[2]
 
 
 def steps_text(steps):
@@ -230,6 +274,13 @@ def _now(now_s):
 
 class SessionRecorder:
     """Turns the core's telemetry into log records, on events only.
+
+    A session opens on the first tick the sequencer runs a program (moving or
+    holding) or the bed is above SESSION_START_MDEG (a jog, or a boot while
+    inverted), and closes on the first tick the core is idle with the bed at
+    or below horizontal. A trigger is a tick whose core.event is the
+    supervisor's reason (the supervisor announces every escalation that way)
+    or that sets core.trigger_tick. A fault is any change of core.fault.
 
     on_end(summary) is called once per finished session, when the table is
     at rest (so the caller may write progression then): summary is a dict
@@ -244,8 +295,11 @@ class SessionRecorder:
         self.pending = []
         self.dropped = 0
         self.write_errors = 0
-        self._summary = None
+        self._summaries = []
         self._fault = ""
+        self._noted = None
+        self._noted_steps = ""
+        self._write_start = False
         self._holds_ms = [0] * HOLDS_MAX
         self._holds_mdeg = [0] * HOLDS_MAX
         self._reset("")
@@ -297,24 +351,26 @@ class SessionRecorder:
 
     # -- session edges -------------------------------------------------------------
 
-    def _start(self, core, now_s, program, steps):
+    def note_program(self, name, steps):
+        """The App accepted program `name` (armed or started): its name and
+        steps go into the start record of the session it opens."""
+        self._noted = name
+        self._noted_steps = steps_text(steps) if steps else ""
+
+    def _start(self, core, now_s, st):
+        if self._noted is not None and (st == MOVING or st == HOLDING):
+            program = self._noted
+            steps = self._noted_steps
+            self._noted = None
+        else:
+            program = "boot" if st == _BOOT else "jog"
+            steps = ""
         self._reset(program)
         self.active = True
         self.session_id = self.log.new_id()
         self._queue(csv_line(self.session_id, _now(now_s), "start", program,
-                             core.cap_mdeg, steps_text(steps) if steps else ""))
-
-    def begin_program(self, core, name, steps, now_s=None):
-        """The App accepted program `name`: call right after Core.start_steps
-        succeeded, before the next tick. Opens the session and writes its
-        start record now, while the table is still at rest."""
-        if self.active:
-            self._queue(csv_line(self.session_id, _now(now_s), "program", name,
-                                 core.cap_mdeg, steps_text(steps)))
-            return
-        self._start(core, now_s, name, steps)
-        if core.theta_mdeg <= 0:
-            self.flush()
+                             core.cap_mdeg, steps))
+        self._write_start = True
 
     def _close_hold(self):
         if self._hold_ms >= HOLD_LOG_MIN_MS and self._nholds < HOLDS_MAX:
@@ -323,13 +379,12 @@ class SessionRecorder:
             self._nholds += 1
         self._hold_ms = 0
 
-    def _trigger(self, core, now_s):
-        reason = core.supervisor.reason
+    def _trigger(self, core, now_s, reason):
         if not self._first_trigger:
             self._first_trigger = reason
         if reason == T_STOP or reason == T_ESTOP:
             # The firmware cannot tell why STOP was pressed: every press
-            # while inverted counts as a stop for symptoms (the safe reading).
+            # during a session counts as a stop for symptoms (the safe reading).
             self._symptoms = True
         elif reason == T_DONE:
             self._done = True
@@ -361,35 +416,38 @@ class SessionRecorder:
             self.dropped - self._dropped_at_start)
         self._queue(csv_line(self.session_id, _now(now_s), "end", outcome,
                              self._max_mdeg, detail), True)
-        self._summary = {"id": self.session_id, "program": self.program, "outcome": outcome,
-                         "completed": outcome == OUT_COMPLETED, "symptoms": self._symptoms,
-                         "max_mdeg": self._max_mdeg, "inverted_ms": self._inverted_ms}
+        self._summaries.append({"id": self.session_id, "program": self.program,
+                                "outcome": outcome, "completed": outcome == OUT_COMPLETED,
+                                "symptoms": self._symptoms, "max_mdeg": self._max_mdeg,
+                                "inverted_ms": self._inverted_ms})
         self.active = False
 
     def recover(self, now_s=None):
-        """At boot: close a session the power cut short. Returns its summary
-        (outcome "interrupted": neither completed nor a symptom stop) or None."""
+        """At boot, before the loop: close a session the power cut short.
+        Its end record (outcome "interrupted": neither completed nor a symptom
+        stop) is queued, and its summary goes to on_end, like any session's,
+        once the table is at rest; returns that summary, or None."""
         sid, kind = self.log.last_session()
         if sid == 0 or kind == "end":
             return None
         self.pending.append(csv_line(sid, _now(now_s), "end", OUT_INTERRUPTED, 0,
                                      "power lost or reset during the session"))
-        self.flush()
-        return {"id": sid, "program": "", "outcome": OUT_INTERRUPTED, "completed": False,
-                "symptoms": False, "max_mdeg": 0, "inverted_ms": 0}
+        summary = {"id": sid, "program": "", "outcome": OUT_INTERRUPTED, "completed": False,
+                   "symptoms": False, "max_mdeg": 0, "inverted_ms": 0}
+        self._summaries.append(summary)
+        return summary
 
     # -- every tick ------------------------------------------------------------------
 
     def tick(self, core, dt_ms, now_s):
-        """now_s: wall-clock seconds, or a function returning them (called
-        only when a record is made)."""
+        """After Core.tick. now_s: wall-clock seconds, or a function returning
+        them (called only when a record is made)."""
         st = core.state
         th = core.theta_mdeg
+        ev = core.event
         if not self.active:
-            if core.event == EV_PROGRAM_START:
-                self._start(core, now_s, "?", None)
-            elif th > SESSION_START_MDEG:
-                self._start(core, now_s, "jog" if st != "boot" else "boot", None)
+            if st == MOVING or st == HOLDING or th > SESSION_START_MDEG or ev == EV_PROGRAM_START:
+                self._start(core, now_s, st)
         if self.active:
             if th > self._max_mdeg:
                 self._max_mdeg = th
@@ -400,23 +458,38 @@ class SessionRecorder:
                 self._hold_mdeg = core.setpoint_mdeg
             elif self._hold_ms and st != PAUSED:
                 self._close_hold()
-            if core.trigger_tick:
-                self._trigger(core, now_s)
-        f = core.fault
-        if f != self._fault:
-            self._fault = f
-            if f:
-                if self.active:
-                    self._session_fault = f
-                self._queue(csv_line(self.session_id if self.active else 0, _now(now_s),
-                                     "fault", f, th, st))
+            if core.trigger_tick or (ev and ev == core.supervisor.reason):
+                self._trigger(core, now_s, core.supervisor.reason)
+        if core.fault != self._fault:
+            self._fault_changed(core, now_s)
         if self.active and st == IDLE and th <= 0:
             self._end(core, now_s)
-        if (self.pending or self._summary is not None) and th <= 0 \
+        if self._write_start:
+            # The start record goes to flash on the tick the motion starts,
+            # while the bed is still below horizontal and barely moving: if
+            # the power fails later, the log still shows the session began.
+            self._write_start = False
+            if th <= 0:
+                self.flush()
+        if (self.pending or self._summaries) and th <= 0 \
                 and core.brake_engaged and core.duty_permille == 0:
-            self.flush()
-            summary = self._summary
-            if summary is not None:
-                self._summary = None
-                if self.on_end is not None:
-                    self.on_end(summary)
+            self._at_rest()
+
+    # Everything that allocates lives in the methods below, called only on
+    # events; tick() itself compares and adds integers.
+
+    def _fault_changed(self, core, now_s):
+        f = core.fault
+        self._fault = f
+        if f:
+            if self.active:
+                self._session_fault = f
+            self._queue(csv_line(self.session_id if self.active else 0, _now(now_s),
+                                 "fault", f, core.theta_mdeg, core.state))
+
+    def _at_rest(self):
+        self.flush()
+        while self._summaries:
+            summary = self._summaries.pop(0)
+            if self.on_end is not None:
+                self.on_end(summary)

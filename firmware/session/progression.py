@@ -67,6 +67,14 @@ def today_of(tm):
     return unix_day(tm[0], tm[1], tm[2])
 
 
+def today_from_unix(seconds):
+    """Unix day of wall-clock seconds, or None while the clock is unset
+    (0, None, or before CLOCK_VALID_YEAR: the host has not set the time)."""
+    if not seconds or seconds < unix_day(CLOCK_VALID_YEAR, 1, 1) * 86400:
+        return None
+    return seconds // 86400
+
+
 def _run_start(history, level):
     i = len(history)
     while i > 0 and history[i - 1][_LEVEL] == level:
