@@ -30,10 +30,10 @@ TARGETS = {
 
 def _json_line(cmd, timeout_s=900):
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s)
-    for line in reversed(out.stdout.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            return json.loads(line)
+    text = out.stdout
+    start = text.find("{")
+    if out.returncode == 0 and start >= 0:
+        return json.loads(text[start:text.rindex("}") + 1])
     raise RuntimeError("%s printed no result:\n%s\n%s" % (" ".join(cmd), out.stdout[-2000:], out.stderr[-2000:]))
 
 
@@ -43,21 +43,22 @@ def main():
     results.update(tick)
     results["tick_est_esp32_ms"] = round(
         tick["tick_us_mpvm"] * tick["pystones_per_s_mpvm"] / ESP32_PYSTONES_PER_S / 1000.0, 3)
-    optional = [
-        ("firmware_heap_peak_kib", [MICROPYTHON, "-X", "heapsize=64K", "tests/mpvm/heap_peak.py", "--json"]),
-        ("sim_realtime_factor", [sys.executable, "-m", "simulator.bench_sim"]),
-        ("mpvm_trace_max_diff_deg", [sys.executable, "-m", "simulator.vm_compare"]),
+    others = [
+        [MICROPYTHON, "-X", "heapsize=64K", "tests/mpvm/heap_peak.py", "--json"],
+        [sys.executable, "-m", "simulator.bench_sim"],
+        [sys.executable, "-m", "simulator.vm_compare"],
     ]
-    for key, cmd in optional:
-        if not os.path.exists(os.path.join(ROOT, cmd[-1] if cmd[-1].endswith(".py") else cmd[-2])) \
-                and not cmd[1] == "-m":
-            results[key] = None
-            continue
+    for cmd in others:
         try:
-            results.update({k: v for k, v in _json_line(cmd).items() if k not in results or k == key})
+            figures = _json_line(cmd)
+            if "realtime_factor" in figures:
+                figures = {"sim_realtime_factor": figures["realtime_factor"],
+                           "sim_us_per_tick": figures["us_per_tick"],
+                           "sim_30min_total_s": figures["total_s"]}
+            results.update(figures)
         except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
-            print("bench: %s not measured: %s" % (key, str(exc).splitlines()[0]), file=sys.stderr)
-            results[key] = None
+            print("bench: %s gave no figures: %s" % (" ".join(cmd[-2:]), str(exc).splitlines()[0]),
+                  file=sys.stderr)
     path = os.path.join(ROOT, "bench", "results.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)
