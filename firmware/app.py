@@ -16,7 +16,8 @@ from core import Core
 from control.actuator_ctl import build_ff_table
 from safety.limits import compute_limits
 from safety.lease import DriveLease
-from session import programs
+from session import programs, profiles, progression
+from session.log import Log, SessionRecorder
 from drivers import indicators
 from drivers.ticks import ticks_add
 from link.server import HostServer
@@ -28,10 +29,22 @@ LEASE_TIMER_MS = 10
 
 
 class App:
-    def __init__(self, board, devices, profile=None):
+    def __init__(self, board, devices, profile=None, storage=None):
         self.board = board
         self.dev = devices
-        self.profile = profile or {}
+        # The clinician's profile; with storage, progression's level on top
+        # (SPEC R3). Without storage (simulator scenarios, tests) as before.
+        self.base_profile = profile or {}
+        self.storage = storage
+        self.progress = None
+        self.notes = []
+        if storage is not None:
+            self.progress, note = progression.load(storage, self.base_profile)
+            if note:
+                self.notes.append(note)
+            self.profile = progression.effective_profile(self.base_profile, self.progress)
+        else:
+            self.profile = self.base_profile
         self.limits = compute_limits(self.profile, board)
         actuator = board.get("actuator") or {}
         position = board.get("position_sensor") or {}
@@ -47,6 +60,13 @@ class App:
         # The last clinician counter accepted (link/auth.py); storage persists it.
         self.auth_counter = 0
         self.link = HostServer(self)
+        # Made once: a bound method built anew every tick would allocate.
+        self._wall_s = self.link.unix_time
+        self.recorder = None
+        if storage is not None:
+            self.recorder = SessionRecorder(Log(storage), self._session_ended)
+            # Closes a session a power cut left open; written at rest, later.
+            self.recorder.recover(self._wall_s())
         if devices.hbridge is not None:
             self._start_lease_timer()
 
@@ -82,25 +102,58 @@ class App:
         self.core.heartbeat(source == "pendant")
 
     def start_program(self, name):
-        steps = programs.builtin(name, self.limits)
+        steps, msg = programs.find(name, self.limits, self.storage)
         if steps is None:
-            return False, "unknown program " + repr(name)
+            return False, msg
         if self.limits.lock:
             return False, "inversion locked: " + self.limits.lock
         if name == "full-inversion" and self.limits.cap_mdeg <= 60000:
             return False, "full inversion is locked (needs full_inversion and level 4)"
-        return self.core.start_steps(steps)
+        ok, msg = self.core.start_steps(steps)
+        if ok and self.recorder is not None:
+            self.recorder.note_program(name, steps)
+        return ok, msg
 
     def host_line(self, line):
         """A raw line from the host link (docs/protocol.md). Returns the reply bytes."""
         return self.link.handle_line(line)
 
     def apply_profile(self, profile):
-        """A checked, authenticated profile: the limits follow at once."""
-        limits = compute_limits(profile, self.board)
+        """A checked, authenticated profile: stored first (atomically; raises
+        and changes nothing if refused), then the limits follow at once."""
+        if self.storage is not None:
+            profile = profiles.save(self.storage, profile)
+            self.progress, _ = progression.load(self.storage, profile)
+            effective = progression.effective_profile(profile, self.progress)
+        else:
+            effective = profile
+        limits = compute_limits(effective, self.board)
         self.limits = limits
         self.core.set_limits(limits)
-        self.profile = profile
+        self.base_profile = profile
+        self.profile = effective
+
+    def _session_ended(self, summary):
+        """From the recorder, with the table at rest: progression (SPEC R3)."""
+        today = progression.today_from_unix(self._wall_s())
+        try:
+            self.progress, _ = progression.record(
+                self.storage, self.progress, self.base_profile,
+                summary["completed"], summary["symptoms"], today)
+        except Exception:
+            return      # flash failure: the stored (old) level stays in force
+        effective = progression.effective_profile(self.base_profile, self.progress)
+        if effective["level"] != self.limits.level:
+            self.limits = compute_limits(effective, self.board)
+            self.core.set_limits(self.limits)
+            self.profile = effective
+
+    # Host link LOGS LIST / LOGS PULL (link/server.py).
+    def log_index(self):
+        return self.recorder.log.index() if self.recorder is not None else []
+
+    def log_lines(self, log_id):
+        return self.recorder.log.pull(log_id) if self.recorder is not None else []
 
     # -- the tick ------------------------------------------------------------------
 
@@ -142,6 +195,9 @@ class App:
         self._apply(core)
         self._indicate(core, now)
         self.link.after_core(dt_ms)
+        if self.recorder is not None:
+            # Last: writes (at rest only) come after the outputs are applied.
+            self.recorder.tick(core, dt_ms, self._wall_s)
 
     def _apply(self, core):
         dev = self.dev

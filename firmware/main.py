@@ -19,25 +19,23 @@ from drivers.board_setup import setup_board
 from boardcfg import load_board, BoardError
 from scheduler import Scheduler
 from app import App
+from session.storage import Storage, BoardFs
+from session import profiles
 
 BOARD_FILE = "board.json"
-PROFILE_FILE = "profile.json"
-
-
-def _load_profile():
-    try:
-        import json
-        with open(PROFILE_FILE) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        # Missing or unreadable: beginner defaults, never anything wider.
-        return None
+DATA_DIR = "/data"
 
 
 def main():
     board = load_board(BOARD_FILE)
     devices = setup_board(board, time.ticks_ms())
-    app = App(board, devices, _load_profile())
+    # Profile, progression and logs: atomic checksummed records (SPEC R12).
+    # Missing, corrupt or invalid profile: the beginner one, and why.
+    storage = Storage(BoardFs(DATA_DIR))
+    profile, note = profiles.load(storage)
+    if note:
+        print(note)
+    app = App(board, devices, profile, storage)
     watchdog = devices.start_watchdog()
     sched = Scheduler(time, board["tick_ms"])
 

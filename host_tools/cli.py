@@ -143,25 +143,48 @@ def _stop_and_report(link, screen):
 def cmd_run(args):
     link, _ = connect(args)
     screen = display.Screen()
-    old = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Asked to end (or the terminal closed): STOP, as for Ctrl-C.
+    old = {sig: signal.signal(sig, _raise_interrupt)
+           for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig is not None}
     try:
         period = heartbeat_period(link)
-        link.send("HB")
-        link.pump(0.05)
+        wait_ready(link, screen, period)
         link.take_events()
-        link.request("RUN " + args.program)
-        screen.note("running %s (Ctrl-C sends STOP)" % args.program)
-        return _follow_session(link, screen, period)
+        msg = link.request("RUN " + args.program)
+        if "START" in msg.text:
+            screen.note("%s armed: press START on the table to begin (Ctrl-C cancels: STOP)"
+                        % args.program)
+        else:
+            screen.note("running %s (Ctrl-C sends STOP)" % args.program)
+        return _follow_session(link, screen, period, args.start_timeout)
     except KeyboardInterrupt:
         screen.end_progress()
         _stop_and_report(link, screen)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         link.close()
 
 
-def _follow_session(link, screen, period):
+def wait_ready(link, screen, period, timeout_s=15.0):
+    """Heartbeats while the board finishes its boot checks (a few seconds)."""
+    deadline = time.monotonic() + timeout_s
+    noted = False
+    while True:
+        link.send("HB")
+        link.pump(period)
+        st = link.fresh_state()["st"]
+        if st != "boot":
+            return st
+        if not noted:
+            screen.note("waiting for the board to finish booting ...")
+            noted = True
+        if time.monotonic() > deadline:
+            raise LinkError("the board is still booting after %.0f s" % timeout_s)
+
+
+def _follow_session(link, screen, period, start_timeout_s):
     start = time.monotonic()
     next_hb = start
     next_show = start
@@ -205,8 +228,11 @@ def _follow_session(link, screen, period):
                 return 1
             screen.note("session complete: home, brake on")
             return 0
-        if not seen_active and now - start > 5.0:
-            raise LinkError("the program did not start (state %s)" % st)
+        if not seen_active and now - start > start_timeout_s:
+            screen.end_progress()
+            _stop_and_report(link, screen)
+            raise LinkError("nobody pressed START within %.0f s: program cancelled"
+                            % start_timeout_s)
 
 
 def cmd_heartbeat(args):
@@ -536,6 +562,8 @@ def build_parser():
     s.set_defaults(fn=cmd_monitor)
     s = sub.add_parser("run", help="run a program, keeping the heartbeat (Ctrl-C sends STOP)")
     s.add_argument("program")
+    s.add_argument("--start-timeout", type=float, default=120.0,
+                   help="seconds to wait for START on the table (then STOP cancels it)")
     s.set_defaults(fn=cmd_run)
     s = sub.add_parser("heartbeat", help="just keep the heartbeat going")
     s.add_argument("--pendant", action="store_true", help="as the pendant (HB pendant)")

@@ -103,9 +103,17 @@ def _purge_firmware():
         del sys.modules[name]
 
 
-def _default_app_factory(board, devices, profile):
+def _default_app_factory(board, devices, profile, flash=None):
+    """The App as main.py builds it: the profile comes from the board's own
+    (simulated) flash, which keeps what the firmware wrote across reboots."""
     from app import App
-    return App(board, devices, profile)
+    if flash is None:
+        return App(board, devices, profile)
+    from session.storage import Storage
+    from session import profiles
+    storage = Storage(flash)
+    stored, _note = profiles.load(storage)
+    return App(board, devices, stored, storage)
 
 
 def _show(data):
@@ -149,6 +157,7 @@ class Runner:
         self.tick_ms = self.board["tick_ms"]
         self.tick_us = self.tick_ms * 1000
         self.app_factory = app_factory or _default_app_factory
+        self.flash = None
         self.record = record
         self.drain_host = drain_host
         self.debug = debug          # a file to print firmware tracebacks to
@@ -244,8 +253,14 @@ class Runner:
         try:
             from drivers.board_setup import setup_board
             devices = setup_board(self.board, self.clock.ticks_ms())
-            app = self.app_factory(copy.deepcopy(self.board), devices,
-                                   copy.deepcopy(self.sc.profile))
+            if self.app_factory is _default_app_factory:
+                if self.flash is None:
+                    self._format_flash()
+                app = _default_app_factory(copy.deepcopy(self.board), devices,
+                                           copy.deepcopy(self.sc.profile), self.flash)
+            else:
+                app = self.app_factory(copy.deepcopy(self.board), devices,
+                                       copy.deepcopy(self.sc.profile))
             core = getattr(app, "core", None)
             missing = [name for name in TELEMETRY if not hasattr(core, name)]
             if missing:
@@ -259,6 +274,14 @@ class Runner:
             self.app = None
         except (Exception, SystemExit) as exc:
             self._crashed(exc, "boot")
+
+    def _format_flash(self):
+        """A fresh board's flash, with the scenario's profile stored on it."""
+        from simulator.flash import FlashFs
+        from session.storage import Storage
+        from session import profiles
+        self.flash = FlashFs(self.sc.seed)
+        profiles.save(Storage(self.flash), self.sc.profile or {})
 
     def _crashed(self, exc, where):
         """The firmware raised: the loop is dead, the watchdog will reset the chip."""

@@ -264,6 +264,15 @@ def _profile(value):
                 _choice("%s[%d]" % (path, i), name, CONTRAINDICATIONS, "contraindication")
                 if name in v[:i]:
                     _fail("%s[%d]" % (path, i), 'duplicate "%s"' % name)
+    # The board stores only what its own profile check accepts (ranges, and
+    # level 4 only with full_inversion): the same check refuses it here.
+    if FIRMWARE_DIR not in sys.path:
+        sys.path.insert(0, FIRMWARE_DIR)
+    from session import profiles
+    try:
+        profiles.validate(value)
+    except profiles.ProfileError as exc:
+        _fail("profile", str(exc).splitlines()[0])
     return dict(value)
 
 

@@ -98,6 +98,8 @@ class HostServer:
         # Host STOP and jog, applied in before_core.
         self._stop_latched = False
         self._stop_ms = 0
+        self._stop_up_seen = False
+        self._reads_stop = False
         self._jog_dir = 0
         self._jog_ms = 0
         # Telemetry and events.
@@ -142,14 +144,21 @@ class HostServer:
             self.errors += 1
         # The host's STOP and jog on top of what the buttons said.
         inp = self.core.inputs
-        if self._stop_latched and self.core.supervisor.action != BOOT:
-            # Pressed for STOP_PRESS_MS once the supervisor reads buttons (not
-            # during its boot checks), so it sees the press edge it acts on.
+        booting = self.core.supervisor.action == BOOT
+        if self._stop_latched and not booting:
+            # A press of STOP_PRESS_MS, made once the supervisor reads the
+            # buttons (not during its boot checks). It acts on the press edge,
+            # so if the last tick it read showed STOP down (or it read none
+            # yet), it first sees one tick of STOP up.
             if self._stop_ms >= STOP_PRESS_MS:
                 self._stop_latched = False
+            elif self._stop_ms == 0 and not self._stop_up_seen:
+                self._stop_up_seen = True
             else:
                 inp.stop = True
                 self._stop_ms += dt_ms
+        # Whether the supervisor reads this tick's STOP (after_core records it).
+        self._reads_stop = not booting
         if self._jog_ms > 0:
             if self._jog_dir > 0:
                 inp.up = True
@@ -158,20 +167,20 @@ class HostServer:
             self._jog_ms -= dt_ms
 
     def after_core(self, dt_ms):
+        self._stop_up_seen = self._reads_stop and not self.core.inputs.stop
         try:
             budget = self._budget + self._baud * dt_ms // 10000
             self._budget = budget if budget < TX_FIFO_BYTES else TX_FIFO_BYTES
             self._events()
-            self._flush()
+            # Telemetry first: a flood of replies to noise must not starve it.
             if self.telemetry_on:
                 self._tele_ms += dt_ms
-                if self._tele_ms >= TELEMETRY_PERIOD_MS and not self._queue:
-                    buf = self._tele.buf
-                    if len(buf) <= self._budget:
-                        self._write(self._tele.encode(self.core))
-                        self._tele_ms -= TELEMETRY_PERIOD_MS
-                        if self._tele_ms >= TELEMETRY_PERIOD_MS:
-                            self._tele_ms = 0
+                if self._tele_ms >= TELEMETRY_PERIOD_MS and len(self._tele.buf) <= self._budget:
+                    self._write(self._tele.encode(self.core))
+                    self._tele_ms -= TELEMETRY_PERIOD_MS
+                    if self._tele_ms >= TELEMETRY_PERIOD_MS:
+                        self._tele_ms = 0
+            self._flush()
             if self._pull_lines is not None and not self._queue:
                 self._pull_step()
         except Exception:
@@ -502,6 +511,10 @@ class HostServer:
         ids = [i for i, n in self._log_index()]
         if args[1] not in ids:
             return self._err(seq, E_VALUE, "no log " + args[1])
+        # Reading the log may read flash, which stalls the loop: never while inverted.
+        bad = self._at_rest(seq)
+        if bad:
+            return bad
         lines = self._log_lines(args[1])
         total = len(lines)
         self._pull_seq = seq

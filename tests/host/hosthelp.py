@@ -19,11 +19,14 @@ KEY = bytes(range(32))
 OTHER_KEY = bytes(range(50, 82))
 # A quick session: the beginner program clipped to 5 degrees, a 3 s hold, no
 # dwell, at the 6 deg/s ceiling; nobody sends heartbeats but the host tool.
+# The person presses START on the table at 10 s (RUN only arms a program):
+# each test sends its RUN before that.
 SCENARIO = """{"name": "host-e2e", "board": "esp32-devkitc-actuator", "seed": 5,
  "duration_s": 3600, "person": {"mass_kg": 80, "height_cm": 178},
  "profile": {"level": 1, "age": 45, "cap_deg": 5, "hold_s": 3, "dwell_s": 0,
              "rate_deg_s": 6},
- "heartbeat": {"source": "none"}, "events": []}"""
+ "heartbeat": {"source": "none"},
+ "events": [{"t": 10.0, "do": "press", "button": "start", "hold_s": 0.2}]}"""
 
 
 def env_for(tmp):

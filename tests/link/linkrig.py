@@ -8,7 +8,8 @@ Usage::
     rig = LinkRig(profile={"level": 3}, key=KEY)
     rig.run_until(lambda r: r.core.state == "idle", 300)
     reply = rig.call("STATUS")                  # through App.host_line
-    rig.send_uart("RUN beginner")               # through the host UART
+    rig.start("beginner")                       # RUN over the link, START on the table
+    rig.send_uart("STOP")                       # through the host UART
     rig.run(50); rig.received()                 # parsed lines from the board
 """
 import json
@@ -75,6 +76,20 @@ class LinkRig:
                 return True
         raise AssertionError("condition not reached; state %s theta %d"
                              % (self.core.state, self.core.theta_mdeg))
+
+    def press(self, button, ticks=10):
+        """A button on the table, held for ticks."""
+        self.plant.press(button)
+        self.run(ticks)
+        self.plant.release(button)
+
+    def start(self, program):
+        """RUN over the link, then START on the table, as a person would."""
+        reply = self.call("RUN " + program)
+        assert reply.ok, reply
+        self.press("start")
+        self.run_until(lambda r: r.core.state != "idle", 50)
+        return reply
 
     # -- host side ---------------------------------------------------------------
     def next_seq(self):

@@ -259,6 +259,10 @@ app.link.before_core = real_before
 app.link.after_core = real_after
 ok, why = app.start_program("beginner")
 check(ok, "start beginner: " + str(why))
+plant.press("start")                     # RUN arms it; START on the table begins it
+for _ in range(10):
+    step()
+plant.release("start")
 run_until(lambda: core.state == "holding", 6000, "holding")
 for _ in range(20):
     step()

@@ -169,6 +169,7 @@ def session(fuzzer):
     assert rig.call(protocol.sign("PROFILE SET " + json.dumps(PROFILE), 5, KEY)).ok
     ok, why = rig.app.start_program("decompression")
     assert ok, why
+    rig.press("start")                 # the person starts it on the table
     start_profile = json.dumps(rig.app.profile, sort_keys=True)
     start_limits = sorted((k, repr(v)) for k, v in vars(rig.app.limits).items())
     rows = []

@@ -20,7 +20,7 @@ def idle_rig(profile=PROFILE, **kw):
 
 def holding_rig():
     rig = idle_rig({"level": 3, "preferred_angle": 20, "rate_deg_s": 6})
-    assert rig.call("RUN beginner").ok
+    rig.start("beginner")
     rig.run_until(lambda r: r.core.state == "holding", 6000)
     return rig
 
@@ -194,11 +194,18 @@ def test_stop_then_run_in_one_batch_does_not_start():
     assert rig.core.sequencer.state == "idle"
 
 
-def test_stop_during_boot_is_held_until_acted_on():
+def test_stop_during_boot_is_pressed_once_the_boot_checks_end():
     rig = LinkRig(profile=PROFILE)
+    rig.run(3)
+    assert rig.core.state == "boot"
+    assert rig.call("RUN beginner").ok             # arming during boot is allowed
     assert rig.call("STOP").ok
     rig.run_until(lambda r: r.core.state == "emergency_return", 400)
+    assert rig.core.supervisor.reason == "stop"
+    assert not rig.core.sequencer.armed            # the STOP disarmed the program
     rig.run_until(lambda r: r.core.state == "idle", 3000)
+    rig.run(100)
+    assert not rig.app.link._stop_latched and not rig.core.inputs.stop
 
 
 # -- jog -------------------------------------------------------------------------------
@@ -244,7 +251,7 @@ def test_jog_down_and_refused_during_a_program():
     assert rig.core.state == "jog"
     rig.run(60)
     assert rig.core.state == "idle"
-    assert rig.call("RUN beginner").ok
+    rig.start("beginner")
     rig.run(5)
     msg = rig.call("JOG UP")
     assert (msg.kind, msg.code) == ("ERR", "state")
@@ -274,8 +281,16 @@ def test_hello_status_and_heartbeat():
 def test_run_pause_resume_ack():
     rig = idle_rig()
     msg = rig.call("RUN beginner")
-    assert msg.ok and msg.text == "started beginner"
+    assert msg.ok and msg.text.startswith("program=beginner ")
+    rig.run(20)
+    assert rig.core.state == "idle"                 # armed: START on the table begins it
+    before = snapshot(rig)
+    msg = rig.call("PAUSE")                         # the host cannot start the motion
+    assert (msg.kind, msg.code) == ("ERR", "state") and "START" in msg.text
+    assert snapshot(rig) == before
+    rig.press("start")
     rig.run(100)
+    assert rig.core.state == "moving"
     assert rig.call("PAUSE").text == "paused"
     rig.run(5)
     assert rig.core.state == "paused"
@@ -328,7 +343,7 @@ def test_cal_level_is_signed_and_only_at_rest():
     assert rig.call(rig.signed("CAL LEVEL", 3)).ok
     assert calls == [1] and rig.app.auth_counter == 3
     assert rig.call(rig.signed("CAL LEVEL", 3)).code == "auth"
-    assert rig.call("RUN beginner").ok
+    rig.start("beginner")
     rig.run(300)
     assert rig.call(rig.signed("CAL LEVEL", 4)).code == "state"
     assert calls == [1]
@@ -339,7 +354,7 @@ def test_time_only_moves_forward():
     assert rig.call("STATUS").fields["time"] == "0"
     assert rig.call("TIME SET 1780000000").ok
     rig.run(250)
-    assert rig.app.link.unix_time() == 1780000002
+    assert rig.app.link.unix_time() in (1780000002, 1780000003)   # 2.5 s, phase of the second
     assert rig.call("TIME SET 1780000001").code == "value"
     assert rig.call("TIME SET 1790000000").ok
 
@@ -384,7 +399,7 @@ def test_logs_without_a_logger():
 
 def test_telemetry_at_ten_hertz_with_every_field():
     rig = idle_rig()
-    assert rig.call("RUN beginner").ok
+    rig.start("beginner")
     tele = []
     for _ in range(1000):           # 10 s
         rig.tick()
@@ -412,14 +427,15 @@ def test_traction_in_telemetry_is_sin_theta():
 
 def test_events_for_state_changes_alarms_and_cues():
     rig = idle_rig()
-    rig.call("RUN warm-up")
+    rig.start("warm-up")
     rig.run(300)
     assert rig.call("STOP").ok
     rig.run(10)
     rig.call("ACK")
     rig.run(10)
     ev = [m.text for m in rig.received() if m.kind == "EV"]
-    assert "state moving from=idle why=program_start" in ev
+    assert "note program_ready" in ev              # RUN armed it
+    assert ev.index("note program_ready") < ev.index("state moving from=idle why=-")   # START
     assert "cue swing 1 of 10" in ev
     assert "state emergency_return from=moving why=stop" in ev
     assert "alarm stop" in ev
@@ -438,10 +454,13 @@ def test_oversize_and_noise_over_the_uart():
 
 def test_a_flood_of_noise_never_outruns_the_uart():
     rig = idle_rig()
-    for _ in range(300):
+    tele = 0
+    for _ in range(300):                        # 3 s of noise at the poll's limit
         rig.uart.host_write(b"zz\n" * 100)
         rig.uart.flush_instant()
         rig.tick()
+        tele += len([m for m in rig.received() if m.kind == "T"])
+    assert tele >= 29                           # telemetry keeps its 10 Hz
     assert rig.dev.hostlink.tx_short_count == 0
     assert rig.app.link.tx_dropped > 0          # noise replies were dropped, not queued
     rig.run(100)

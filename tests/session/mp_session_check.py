@@ -1,5 +1,5 @@
 # The session layer on the real MicroPython VM (unix port). Run by
-# test_session_micropython.py:
+# test_sess_micropython.py:
 #
 #     .venv/bin/micropython -X heapsize=4M tests/session/mp_session_check.py
 #
@@ -23,7 +23,7 @@ for _p in (HERE, REPO, REPO + "/firmware"):
 import os  # noqa: E402
 
 from simulator.flash import FlashFs, PowerLost  # noqa: E402
-from session.storage import Storage, BoardFs, crc32  # noqa: E402
+from session.storage import Storage, BoardFs  # noqa: E402
 from session import profiles, progression, programs  # noqa: E402
 from session import log as slog  # noqa: E402
 from session.log import Log, SessionRecorder  # noqa: E402
@@ -145,14 +145,17 @@ def recorder_heap():
     steps = programs.builtin("decompression", compute_limits({"level": 3}, {}))
     done = 0
     try:
-        _locked(rec, core, 200)                        # idle at home
+        core.event = "program_ready"
+        _locked(rec, core, 200)                        # idle at home, a program armed
         done += 200
-        rec.begin_program(core, "decompression", steps, 1700000000)
+        core.event = ""
+        rec.note_program("decompression", steps)
         core.state = "moving"
         core.brake_engaged = False
         core.duty_permille = 500
+        core.theta_mdeg = -69900
+        rec.tick(core, 10, 1700000000)                 # the session opens: not locked
         core.theta_mdeg = 30000
-        rec.tick(core, 10, 1700000000)                 # opens nothing new, not locked
         _locked(rec, core, 300)                        # moving, inverted
         done += 300
         core.state = "holding"
@@ -172,8 +175,10 @@ def recorder_heap():
         core.trigger_tick = False
         core.brake_engaged = False
         core.duty_permille = -900
-        _locked(rec, core, 400)                        # returning with a record pending
+        core.event = "dwell"
+        _locked(rec, core, 400)                        # returning, a record pending, an event
         done += 400
+        core.event = ""
     except MemoryError as exc:
         check("recorder heap", False, "allocation after %d locked ticks: %r" % (done, exc))
         return

@@ -75,6 +75,7 @@ _event = st.one_of(
 def test_no_valid_scenario_makes_the_runner_raise(events, board, level, seed):
     events = sorted(events, key=lambda e: e["t"])
     sc = scenario(duration_s=12, board=board, seed=seed, events=events,
-                  profile={"level": level, "preferred_angle": 60})
+                  profile={"level": level, "preferred_angle": 60,
+                           "full_inversion": level == 4})
     res = run(sc)
     assert res.summary["ticks"] == len(res.rows)

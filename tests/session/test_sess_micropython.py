@@ -70,3 +70,19 @@ def test_compiles_for_esp32(source, tmp_path):
     result = subprocess.run([MPY_CROSS, "-march=xtensawin", source, "-o",
                              str(tmp_path / "out.mpy")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_recorder_allocates_nothing_behind_the_real_app_on_the_vm():
+    """mp_recorder_heap.py: the real App and Core on the plant, a completed
+    program and a STOP while inverted; the recorder's tick runs under
+    heap_lock and only its event methods may allocate."""
+    result = subprocess.run([MICROPYTHON, "-X", "heapsize=2M",
+                             os.path.join(HERE, "mp_recorder_heap.py")],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    found = re.findall(r"^quiet_ticks=(\d+) event_calls=(\d+)$", result.stdout, re.M)
+    assert found, out
+    ticks, calls = int(found[0][0]), int(found[0][1])
+    assert ticks > 20000 and calls < 40, out
+    assert ",end,completed," in out and ",end,symptom_stop," in out

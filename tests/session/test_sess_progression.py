@@ -80,6 +80,10 @@ def test_unix_day_and_clock():
         assert progression.unix_day(tm[0], tm[1], tm[2]) == t // 86400
     assert progression.today_of((2000, 1, 1, 0, 0, 0, 5, 1)) is None
     assert progression.today_of(time.gmtime(1767225600)) == 1767225600 // 86400
+    assert progression.today_from_unix(0) is None
+    assert progression.today_from_unix(None) is None
+    assert progression.today_from_unix(86400 * 365) is None        # 1971: never set
+    assert progression.today_from_unix(1767225600 + 5) == 1767225600 // 86400
 
 
 # -- stored state ---------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """The session log: bounded rotation, list/pull for the host, and the
 SessionRecorder writing on events only, never while the person is inverted."""
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from simulator.flash import FlashFs, PowerLost
@@ -132,12 +131,14 @@ def test_stop_for_symptoms_is_recorded_and_written_only_at_rest():
     fs, rec, ended = _recorder()
     core = FakeCore()
     _run(rec, core, 50)
-    assert fs.points == 0                          # idle ticks write nothing
-    rec.begin_program(core, "decompression", [(20000, 0, ""), (60000, 120000, "hold")], 1700000000)
+    rec.note_program("decompression", [(20000, 0, ""), (60000, 120000, "hold")])
+    _run(rec, core, 50, event="program_ready")     # armed: no session yet
+    assert fs.points == 0 and not rec.active        # idle ticks write nothing
+    # START: the motion begins at home; the start record is written now.
+    _run(rec, core, 1, state="moving", brake_engaged=False, duty_permille=400, theta_mdeg=-69900)
     written = fs.points
-    assert written > 0 and rec.log.pull(1)[1].split(",")[2] == "start"
-    _run(rec, core, 1, event="program_start", state="moving", brake_engaged=False,
-         duty_permille=400, theta_mdeg=-69000)
+    assert written > 0 and rec.log.pull(1)[1].split(",")[2:4] == ["start", "decompression"]
+    assert rec.log.pull(1)[1].endswith("20000/0;60000/120000")
     _run(rec, core, 300, theta_mdeg=30000)
     _run(rec, core, 500, state="holding", theta_mdeg=60000, setpoint_mdeg=60000,
          brake_engaged=True, duty_permille=0)
@@ -163,19 +164,27 @@ def test_stop_for_symptoms_is_recorded_and_written_only_at_rest():
     assert "holds=60000@5000" in end[5]
     _run(rec, core, 100)
     assert len(ended) == 1                         # once per session
+    assert rec.log.index() == [("1", 3)]
 
 
-def test_completed_program_and_a_fault_outside_a_session():
+def test_a_return_announced_by_event_only_is_a_trigger():
+    # The supervisor announces RETURN triggers (program_done, hold_limit)
+    # through core.event == supervisor.reason, without trigger_tick.
     fs, rec, ended = _recorder()
     core = FakeCore()
-    rec.begin_program(core, "beginner", [(20000, 90000, "")], 1)
+    rec.note_program("beginner", [(20000, 90000, "")])
     _run(rec, core, 200, state="holding", theta_mdeg=20000, setpoint_mdeg=20000)
     core.supervisor.reason = "program_done"
-    _run(rec, core, 1, state="returning", trigger_tick=True, brake_engaged=False, duty_permille=-300)
-    _run(rec, core, 10, state="idle", theta_mdeg=-70000, brake_engaged=True, duty_permille=0)
+    _run(rec, core, 1, state="returning", event="program_done", brake_engaged=False,
+         duty_permille=-300)
+    _run(rec, core, 50, event="dwell")
+    _run(rec, core, 10, state="idle", theta_mdeg=-70000, brake_engaged=True, duty_permille=0,
+         event="home")
     assert ended[0]["completed"] and ended[0]["outcome"] == slog.OUT_COMPLETED
+    assert [line.split(",")[2:4] for line in rec.log.pull(1)[1:]] == [
+        ["start", "beginner"], ["stop", "program_done"], ["end", "completed"]]
     core.supervisor.reason = "imu_frozen"
-    _run(rec, core, 1, state="halted", fault="imu_frozen", trigger_tick=True)
+    _run(rec, core, 1, state="halted", fault="imu_frozen", trigger_tick=True, event="imu_frozen")
     _run(rec, core, 3)
     assert rec.log.pull(0)[1].split(",")[2:5] == ["fault", "imu_frozen", "-70000"]
     assert len(ended) == 1
@@ -193,13 +202,22 @@ def test_a_jog_inversion_is_a_session_too():
 def test_recover_closes_a_session_cut_short():
     fs, rec, _ = _recorder()
     core = FakeCore()
-    rec.begin_program(core, "decompression", [(60000, 120000, "")], 5)
+    rec.note_program("decompression", [(60000, 120000, "")])
+    _run(rec, core, 1, state="moving", theta_mdeg=-69000, brake_engaged=False)
     _run(rec, core, 100, state="holding", theta_mdeg=60000, brake_engaged=True)
     # The power fails here; the board boots again on the same flash.
-    rec2 = SessionRecorder(Log(Storage(fs)))
+    ended = []
+    rec2 = SessionRecorder(Log(Storage(fs)), ended.append)
     summary = rec2.recover(9)
     assert summary["outcome"] == slog.OUT_INTERRUPTED and not summary["completed"]
-    assert rec2.log.list()[1] == "1,5,decompression,interrupted,0"
+    # Queued, not written: the boot may find the table inverted. The first
+    # tick at rest writes it and reports the session to progression.
+    assert rec2.log.list()[1] == "1,1700000000,decompression,?,0"
+    boot = FakeCore()
+    boot.state = "boot"
+    _run(rec2, boot, 1)
+    assert rec2.log.list()[1] == "1,1700000000,decompression,interrupted,0"
+    assert ended == [summary]
     assert SessionRecorder(Log(Storage(fs))).recover(10) is None
     assert rec2.log.new_id() == 2
 
@@ -207,7 +225,7 @@ def test_recover_closes_a_session_cut_short():
 def test_queue_is_bounded_and_the_end_record_always_fits():
     fs, rec, ended = _recorder()
     core = FakeCore()
-    rec.begin_program(core, "x", [(20000, 1000, "")], 1)
+    _run(rec, core, 1, state="moving", theta_mdeg=-69000)
     for k in range(100):
         core.supervisor.reason = "stall"
         _run(rec, core, 1, state="emergency_return", theta_mdeg=10000, trigger_tick=True,
@@ -228,6 +246,30 @@ def test_a_failing_flash_never_stops_the_loop():
 
     rec = SessionRecorder(Log(Storage(Broken(0))))
     core = FakeCore()
-    rec.begin_program(core, "beginner", [(20000, 1000, "")], 1)
+    _run(rec, core, 1, state="moving", theta_mdeg=-69000)
     _run(rec, core, 10, state="idle")
     assert rec.write_errors >= 1
+
+
+def test_index_and_pull_read_only_what_they_need():
+    fs = FlashFs(0)
+    log = Log(Storage(fs), 4, 300)
+    for sid in range(1, 12):
+        log.append([csv_line(sid, sid, "start", "p", 0, "")])
+        log.append([csv_line(sid, sid, "end", "completed", 0, "")])
+    index = log.index()
+    assert index == Log(Storage(fs), 4, 300).index()         # RAM index == flash
+    assert [n for _, n in index][1:] == [2] * (len(index) - 1)
+    assert index[-1] == ("11", 2)
+
+    class Counting(Storage):
+        reads = []
+
+        def read(self, name):
+            Counting.reads.append(name)
+            return Storage.read(self, name)
+
+    counted = Log(Counting(fs), 4, 300)
+    Counting.reads.clear()
+    assert len(counted.pull(11)) == 3
+    assert len(set(Counting.reads)) == 1
