@@ -17,6 +17,8 @@ $(STAMP): requirements.txt
 	python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	# The host tools as the `invertctl` command (their dependencies are above).
+	$(PY) -m pip install --quiet --no-deps -e .
 	# The ESP32 stubs go in a folder of their own: installed beside CPython's
 	# typeshed they would be ignored by the type checker.
 	rm -rf .venv/stubs
