@@ -16,12 +16,14 @@ from core import Core
 from control.actuator_ctl import build_ff_table
 from safety.limits import compute_limits
 from safety.lease import DriveLease
-from session import programs, profiles, progression
+from session import programs, profiles, progression, calibration
 from session.log import Log, SessionRecorder
 from drivers import indicators
 from drivers.ticks import ticks_add
 from link.server import HostServer
 import machine
+
+_COUNTER_RECORD = "auth_counter"
 
 # The lease is checked by a hardware timer, outside the control loop.
 LEASE_TIMER_ID = 0
@@ -57,8 +59,11 @@ class App:
         self._alarm_playing = False
         self._last_state = ""
         self.core.inputs.selfcheck_ok = self._selfcheck()
-        # The last clinician counter accepted (link/auth.py); storage persists it.
-        self.auth_counter = 0
+        # The last clinician counter accepted (link/auth.py), kept in flash so
+        # a reboot cannot reopen an old signed command to replay.
+        self._auth_counter = self._load_counter()
+        self._cal_points = []
+        self._apply_calibration()
         self.link = HostServer(self)
         # Made once: a bound method built anew every tick would allocate.
         self._wall_s = self.link.unix_time
@@ -147,6 +152,83 @@ class App:
             self.limits = compute_limits(effective, self.board)
             self.core.set_limits(self.limits)
             self.profile = effective
+
+    # -- replay counter and calibration -------------------------------------------
+
+    def _load_counter(self):
+        if self.storage is None:
+            return 0
+        payload, _status = self.storage.read(_COUNTER_RECORD)
+        try:
+            return int(payload) if payload else 0
+        except ValueError:
+            return 0
+
+    @property
+    def auth_counter(self):
+        return self._auth_counter
+
+    @auth_counter.setter
+    def auth_counter(self, value):
+        if value != self._auth_counter and self.storage is not None:
+            self.storage.write(_COUNTER_RECORD, str(value).encode())
+        self._auth_counter = value
+
+    def _apply_calibration(self):
+        cal, note = calibration.load(self.storage)
+        if note:
+            self.notes.append(note)
+        offset = cal.get("level_offset_mdeg")
+        if isinstance(offset, int) and -calibration.LEVEL_OFFSET_LIMIT_MDEG <= offset <= calibration.LEVEL_OFFSET_LIMIT_MDEG:
+            self.core.imu_offset_mdeg = offset
+        table = cal.get("position")
+        if table is not None and self.dev.position is not None:
+            try:
+                self.dev.position.set_cal(self._check_table(table))
+            except calibration.CalibrationError as exc:
+                self.notes.append(str(exc) + ": board table kept")
+
+    def _check_table(self, table):
+        return calibration.check_table(table, int(self.board["mech_min_deg"] * 1000),
+                                       int(self.board["mech_max_deg"] * 1000))
+
+    def _store_calibration(self, key, value):
+        cal, _note = calibration.load(self.storage)
+        cal[key] = value
+        calibration.save(self.storage, cal)
+
+    def calibrate_level(self):
+        """CAL LEVEL: the bed is level now (checked with a spirit level)."""
+        est = self.core.estimator
+        if not est.seated or est.no_data_ms:
+            return False, "no IMU reading"
+        raw_mdeg = est.theta_udeg // 1000
+        if raw_mdeg > calibration.LEVEL_OFFSET_LIMIT_MDEG or raw_mdeg < -calibration.LEVEL_OFFSET_LIMIT_MDEG:
+            return False, "the bed reads %d mdeg: level it first" % raw_mdeg
+        self._store_calibration("level_offset_mdeg", raw_mdeg)
+        self.core.imu_offset_mdeg = raw_mdeg
+        return True, "level offset %d mdeg" % raw_mdeg
+
+    def calibrate_point(self):
+        """CAL POINT: pair the position sensor's raw reading with the angle now."""
+        pos = self.dev.position
+        if pos is None or not pos.ok:
+            return False, "no position sensor reading"
+        self._cal_points.append([pos.raw, self.core.theta_imu_mdeg])
+        return True, "point %d raw=%d angle=%d mdeg" % (len(self._cal_points), pos.raw,
+                                                         self.core.theta_imu_mdeg)
+
+    def calibrate_save(self):
+        """CAL SAVE: the points taken become the position table, stored atomically."""
+        table = sorted(self._cal_points, key=lambda p: p[0])
+        try:
+            self._check_table(table)
+        except calibration.CalibrationError as exc:
+            return False, str(exc)
+        self._store_calibration("position", table)
+        self.dev.position.set_cal(table)
+        self._cal_points = []
+        return True, "position table of %d points stored" % len(table)
 
     # Host link LOGS LIST / LOGS PULL (link/server.py).
     def log_index(self):

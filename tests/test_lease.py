@@ -13,7 +13,17 @@ from simulator import machine as sim_machine  # noqa: E402
 from simulator.plant import Plant  # noqa: E402
 
 
+def _fresh_firmware():
+    # Other tests import the drivers against their own stand-in `machine`;
+    # a board boots its firmware afresh, and so does this test.
+    fw = os.path.join(ROOT, "firmware") + os.sep
+    for name, mod in list(sys.modules.items()):
+        if (getattr(mod, "__file__", None) or "").startswith(fw):
+            del sys.modules[name]
+
+
 def _rig():
+    _fresh_firmware()
     with open(os.path.join(ROOT, "boards", "esp32-devkitc-actuator.json")) as f:
         board = json.load(f)
     plant = Plant(board, None, 5)

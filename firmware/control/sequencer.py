@@ -77,8 +77,12 @@ class Sequencer:
             self.state = self._resume_state
             if self.state == MOVING:
                 self.target_mdeg = self.steps[self.index][0]
+                # The step's target must reach the trajectory again before
+                # arrival counts (the bed stopped short of it).
+                self.sent = False
             return True
-        if self.state in (MOVING, HOLDING):
+        # (== chains, not "in (A, B)": that builds a tuple on the heap.)
+        if self.state == MOVING or self.state == HOLDING:
             self._resume_state = self.state
             self.state = PAUSED
             self.paused_ms = 0
@@ -88,7 +92,8 @@ class Sequencer:
 
     def jog(self, direction):
         """Hold-to-run: direction +1 (UP, head-down), -1 (DOWN) or 0 (released)."""
-        if direction != 0 and self.state in (IDLE, PAUSED, JOG):
+        st = self.state
+        if direction != 0 and (st == IDLE or st == PAUSED or st == JOG):
             if self.state != JOG:
                 self._state_before_jog = self.state
             self.state = JOG

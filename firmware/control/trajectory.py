@@ -181,8 +181,9 @@ class Trajectory:
         if self.gate_rate_mdeg_s >= 0:
             to_gate = (self.gate_udeg - p) * sign
             if to_gate >= 0 and to_gate < dist:
+                # Aim 1 % under the gate's rate: the speed loop lags its aim.
                 v_gate = self._max_speed_for(to_gate - lead_udeg,
-                                             self.gate_rate_mdeg_s, v_cap)
+                                             self.gate_rate_mdeg_s * 99 // 100, v_cap)
                 if v_gate < v_des:
                     v_des = v_gate
         # Correct for the lead: the charged speed gain will still happen.
@@ -220,9 +221,11 @@ class Trajectory:
         elif da < -j_step:
             da = -j_step
         a_new = a + da
-        if a_new > amax:
+        # Clamp to the limit only from within it: after the limit was lowered
+        # the acceleration ramps down at the jerk limit instead of stepping.
+        if a_new > amax and a <= amax:
             a_new = amax
-        elif a_new < -amax:
+        elif a_new < -amax and a >= -amax:
             a_new = -amax
         v_new_fine = v_fine + (a + a_new) * dt_ms // 2
         p_new = p + (v_fine + v_new_fine) * dt_ms // 2000

@@ -55,6 +55,11 @@ class PositionSensor:
         self.angle_mdeg = self._cal_mdeg[0]
         self.ok = False
 
+    def set_cal(self, cal):
+        """Replace the calibration table (a measured one; see session/calibration.py)."""
+        self._cal_raw = array.array("i", [point[0] for point in cal])
+        self._cal_mdeg = array.array("i", [point[1] for point in cal])
+
     def read(self):
         """Sample once; update raw, ok and (if ok) angle_mdeg."""
         raw = self._adc.read_u16() >> 4

@@ -72,6 +72,10 @@ def _token(text):
     return text or "-"
 
 
+# CAL sub-commands and the App method behind each.
+_CAL_STEPS = {"LEVEL": "calibrate_level", "POINT": "calibrate_point", "SAVE": "calibrate_save"}
+
+
 class HostServer:
     def __init__(self, app, key_path=KEY_FILE):
         self.app = app
@@ -434,9 +438,10 @@ class HostServer:
                                                         _token(lim.lock)))
 
     def _cal(self, seq, body, args):
-        if not args or args[0].upper() != "LEVEL" or len(args) != 3:
-            return self._err(seq, E_ARGS, "CAL LEVEL CTR=<n> MAC=<hex>")
-        calibrate = getattr(self.app, "calibrate_level", None)
+        what = args[0].upper() if args else ""
+        if what not in _CAL_STEPS or len(args) != 3:
+            return self._err(seq, E_ARGS, "CAL LEVEL|POINT|SAVE CTR=<n> MAC=<hex>")
+        calibrate = getattr(self.app, _CAL_STEPS[what], None)
         if calibrate is None:
             return self._err(seq, E_UNSUPPORTED, "no level calibration in this firmware")
         counter, mac, head, why = self._signature(body)
@@ -446,16 +451,15 @@ class HostServer:
                                    self._last_counter())
         if not ok:
             return self._err(seq, E_AUTH, why)
-        bad = self._at_rest(seq)
-        if bad:
-            return bad
-        if not self.core.brake_engaged:
-            return self._err(seq, E_STATE, "the table must be still, brake on")
-        result = calibrate()
-        if isinstance(result, tuple) and len(result) == 2 and not result[0]:
-            return self._err(seq, E_STATE, str(result[1]))
+        c = self.core
+        if c.state != "idle" or not c.brake_engaged:
+            # Calibration points are taken anywhere in the travel, but still.
+            return self._err(seq, E_STATE, "only with the table still and braked (now %s)" % c.state)
+        ok, message = calibrate()
+        if not ok:
+            return self._err(seq, E_STATE, str(message))
         self.app.auth_counter = counter
-        return self._ok(seq, "ctr=%d level recorded" % counter)
+        return self._ok(seq, "ctr=%d %s" % (counter, message))
 
     def _time(self, seq, body, args):
         if len(args) != 2 or args[0].upper() != "SET" or not args[1].isdigit() \
@@ -499,8 +503,8 @@ class HostServer:
         sub = args[0].upper() if args else ""
         if sub == "LIST" and len(args) == 1:
             index = self._log_index()
-            return self._ok(seq, ("logs=%d " % len(index))
-                            + " ".join("%s:%d" % (i, n) for i, n in index))
+            entries = ["logs=%d" % len(index)] + ["%s:%d" % (i, n) for i, n in index]
+            return self._ok(seq, " ".join(entries))
         if sub != "PULL" or len(args) not in (2, 3):
             return self._err(seq, E_ARGS, "LOGS LIST | LOGS PULL <id> [<first line>]")
         first = 0

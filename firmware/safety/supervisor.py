@@ -275,6 +275,8 @@ class Supervisor:
 
     def _boot(self, s, dt_ms):
         self._boot_ms += dt_ms
+        # Track STOP through boot, so a press made now is seen as one later.
+        self._stop_prev = s.stop
         if not s.imu_usable and self._boot_ms < _BOOT_SEAT_LIMIT_MS:
             # The estimator is still measuring the gyro's bias at rest.
             return
@@ -418,7 +420,7 @@ class Supervisor:
 
     def _leave_halt(self, theta):
         self.reset_trajectory = True
-        if theta > _BOOT_INVERTED_MDEG:
+        if theta > 0:
             self.start_slow_return(self.reason, spec.RETRY_RATE_MDEG_S)
         else:
             self.action = NONE
@@ -523,8 +525,9 @@ class Supervisor:
             self.out_release = False
             return
         theta = s.theta_mdeg
-        if act < EMERGENCY and duty > 0 and s.theta_high_mdeg >= self.cap_mdeg + _CAP_GATE_MDEG:
-            # Never push further past the cap in force, whatever was proposed.
+        if duty > 0 and s.theta_high_mdeg >= self.cap_mdeg + _CAP_GATE_MDEG:
+            # Never push further past the cap in force, whatever was proposed,
+            # in any mode (an emergency's turn-around included).
             duty = 0
         if duty > 0 and theta >= self.mech_max_mdeg - _MECH_GATE_MDEG:
             duty = 0

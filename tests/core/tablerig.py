@@ -21,12 +21,12 @@ import math
 from core import Core
 from control.actuator_ctl import build_ff_table
 from safety.limits import compute_limits
+from safety.spec import TICK_MS
 from session import programs
 
 BOARD = {"drive": "actuator", "home_deg": -70, "mech_min_deg": -72, "mech_max_deg": 92,
          "position_sensor": None, "current_sense": None}
 RATE_PER_PERMILLE = 12      # mdeg/s per permille of duty
-TICK_MS = 10
 HEARTBEAT_EVERY = 25        # ticks between heartbeats (250 ms)
 
 # 1000 * sin(d / 10 degrees) * 1000 for d = 0..900 (0.1 degree steps), in
@@ -65,7 +65,8 @@ class TableRig:
         self.core = Core(self.board, self.limits, build_ff_table(None, 12.0))
         self.theta_udeg = theta_deg * 1000000
         self.rate_mdeg_s = 0
-        # Bed motion nobody commanded (a runaway), mdeg/s, added to the drive.
+        # Motion nobody commanded (a runaway), mdeg/s, added to the drive while
+        # the bridge is enabled.
         self.extra_rate_mdeg_s = 0
         # Extra sensor error: the IMU reads theta + this.
         self.imu_error_mdeg = 0
@@ -84,8 +85,11 @@ class TableRig:
     def move(self, dt_ms):
         """The bed, driven by the outputs of the previous tick."""
         core = self.core
-        rate = core.duty_permille * RATE_PER_PERMILLE if core.enable else 0
-        rate += self.extra_rate_mdeg_s
+        rate = 0
+        if core.enable:
+            # A runaway (extra_rate) drives the motor while the bridge is
+            # powered; the independent enable line cuts it.
+            rate = core.duty_permille * RATE_PER_PERMILLE + self.extra_rate_mdeg_s
         self.rate_mdeg_s = rate
         self.theta_udeg += rate * dt_ms
         lo = self.board["mech_min_deg"] * 1000000
@@ -140,6 +144,21 @@ class TableRig:
             steps = programs.builtin(name_or_steps, self.limits)
         ok, why = self.core.start_steps(steps)
         assert ok, why
+        if getattr(self.core.sequencer, "armed", False):
+            # An armed program begins on START (the person starts it); a START
+            # while an alarm sounds only acknowledges the alarm.
+            for _ in range(3):
+                self.press_start()
+                self.tick()
+                self.tick()
+                if self.core.sequencer.state != "idle":
+                    break
+            assert self.core.sequencer.state != "idle", self.core.state
 
     def press_start(self):
         self.core.inputs.start_edge = True
+
+    @property
+    def cap(self):
+        """The cap in force (0 without a live heartbeat), not the person's cap."""
+        return self.core.supervisor.cap_mdeg

@@ -5,9 +5,9 @@ Dual-runtime (pytest and tests/mpvm/run.py).
 """
 from control.actuator_ctl import (ActuatorController, build_ff_table, DUTY_MAX,
                                   STALL_DUTY, STALL_MS)
-from safety.spec import REVERSAL_DEAD_MS
+from safety.spec import REVERSAL_DEAD_MS, TICK_MS
 
-DT = 10
+DT = TICK_MS
 RATE_PER_PERMILLE = 12      # the bed turns 12 deg/s at full drive
 
 

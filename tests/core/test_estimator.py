@@ -4,9 +4,10 @@ Dual-runtime (pytest and tests/mpvm/run.py). Samples are what an ideal IMU
 reads on a still bed, with a 1 mg dither so no two samples are identical.
 """
 from control.estimator import AngleEstimator
+from safety.spec import TICK_MS
 from tablerig import cos_mg, sin_mg
 
-DT = 10
+DT = TICK_MS
 
 
 def _sample(e, theta_mdeg, k, rate=0):
@@ -43,13 +44,13 @@ def test_converges_to_a_new_static_tilt_with_the_gyro_reading_zero():
     assert abs(e.theta_udeg - 4000000) < 50000, e.theta_udeg
 
 
-def test_a_large_persistent_disagreement_reseats_the_estimate_in_half_a_second():
+def test_a_large_persistent_disagreement_reseats_the_estimate_within_half_a_second():
     e = AngleEstimator()
-    _feed(e, 0, 100)
-    _feed(e, 30000, 49)
-    assert abs(e.theta_udeg) < 100000                # still a "spike" at 490 ms
-    _feed(e, 30000, 2)
-    assert abs(e.theta_udeg - 30000000) < 100000     # reseated at 500 ms
+    _feed(e, 0, 200)
+    _feed(e, 30000, 5)
+    assert abs(e.theta_udeg) < 100000                # 50 ms: still taken for a spike
+    _feed(e, 30000, 45)
+    assert abs(e.theta_udeg - 30000000) < 100000     # reseated by 500 ms
 
 
 def _spike_run(spike):
@@ -84,16 +85,27 @@ def test_a_single_huge_accelerometer_spike_moves_the_estimate_less_than_0_1_deg(
         assert worst < 100000, (spike, worst)
 
 
-def test_a_gyro_bias_of_2_deg_s_is_learned_within_a_minute():
-    e = AngleEstimator()
+def _bias_run(e, ticks, start=0):
     worst_late = 0
-    for k in range(6000):                           # 60 s at a constant 20 deg
-        _sample(e, 20000, k, rate=2000)             # the gyro reads 2 deg/s of bias
-        if k >= 5900:
+    for k in range(ticks):
+        _sample(e, 20000, start + k, rate=2000)       # the gyro reads 2 deg/s of bias
+        if k >= ticks - 100:
             worst_late = max(worst_late, abs(e.theta_udeg - 20000000))
-    assert worst_late < 500000, worst_late          # within 0.5 deg
+    return worst_late
+
+
+def test_a_gyro_bias_of_2_deg_s_is_learned_within_a_minute():
+    # Present from power-up, on a still bed.
+    e = AngleEstimator()
+    assert _bias_run(e, 6000) < 500000                # within 0.5 deg at 60 s
     assert abs(e.bias_udeg_s - 2000000) < 100000, e.bias_udeg_s
-    assert abs(e.bed_rate_mdeg_s) <= 100             # the bed is known to be still
+    assert abs(e.bed_rate_mdeg_s) <= 100              # the bed is known to be still
+    # Appearing after start-up (a drifting part): learned within a minute too.
+    e = AngleEstimator()
+    _feed(e, 20000, 200)
+    assert abs(e.bias_udeg_s) < 100000
+    assert _bias_run(e, 6000, 200) < 500000, e.theta_udeg
+    assert abs(e.bias_udeg_s - 2000000) < 100000, e.bias_udeg_s
 
 
 def test_identical_samples_are_counted_as_frozen_and_a_change_clears_it():

@@ -6,8 +6,9 @@ sub-mdeg/s rounding of that unit), acceleration in mdeg/s^2, and the change
 of acceleration per 10 ms tick against jerk * dt.
 """
 from control.trajectory import Trajectory
+from safety.spec import TICK_MS
 
-DT = 10
+DT = TICK_MS
 
 NORMAL = (6000, 5000, 40000)         # rate ceiling, accel ceiling, firmware jerk
 BEGINNER = (3000, 5000, 40000)

@@ -92,24 +92,21 @@ core = app.core
 after_boot = sample("App built")
 
 STOP_PIN = board["buttons"]["stop"]
-
-
-def on_line(buf, n):
-    app.host_line(buf[:n])
+START_PIN = board["buttons"]["start"]
 
 
 now = [0]
 
 
 def tick():
-    """What main.py's loop and lease timer do each 10 ms, plus the host link."""
+    """What main.py's loop and the lease timer do each 10 ms (App.tick polls
+    the host link itself: a b"HB" line arrives every 250 ms)."""
     table.step(10)
     if now[0] % 250 == 0:
-        table.uart_rx[0] = 72       # b"HB\n" from the host every 250 ms
+        table.uart_rx[0] = 72       # b"HB\n"
         table.uart_rx[1] = 66
         table.uart_rx[2] = 10
         table.uart_len = 3
-    dev.hostlink.poll(on_line)
     app.tick(10)
     dog.feed_if(True)
     app.lease_check(10)
@@ -133,10 +130,22 @@ def run_s(seconds):
 
 
 run_until(lambda: core.state == "idle", 2, "ready")
-ok, why = app.start_program("decompression")
-if not ok:
-    print("FAIL:", why)
-    sys.exit(1)
+
+
+def start(name):
+    """Choose the program, then press START on the table (it arms, START runs)."""
+    ok, why = app.start_program(name)
+    if not ok:
+        print("FAIL:", name, why)
+        sys.exit(1)
+    table.press(START_PIN, 0)
+    for _ in range(6):
+        tick()
+    table.press(START_PIN, 1)
+    run_until(lambda: core.state != "idle", 1, "program running")
+
+
+start("decompression")
 run_until(lambda: core.state == "holding" and core.theta_mdeg > 55000, 200, "the 60 hold")
 sample("holding at 60")
 run_s(30)
@@ -148,10 +157,7 @@ table.press(STOP_PIN, 0)
 run_s(1)
 core.acknowledge()
 run_s(5)
-ok, why = app.start_program("beginner")
-if not ok:
-    print("FAIL:", why)
-    sys.exit(1)
+start("beginner")
 run_until(lambda: core.state == "returning", 150, "the end of the program")
 run_until(lambda: core.state == "idle", 80, "home")
 sample("home, session over")

@@ -98,10 +98,15 @@ def run_until(cond, max_ticks, what):
 
 
 def start(name):
+    """Choose the program, then press START on the table (it arms, START runs)."""
     ok, why = app.start_program(name)
     if not ok:
         print("FAIL: start_program", name, why)
         sys.exit(1)
+    plant.press("start")
+    steps(6)
+    plant.release("start")
+    run_until(lambda: core.state != "idle", 10, "program " + name + " running")
 
 
 def lock_works():

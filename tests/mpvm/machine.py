@@ -11,8 +11,8 @@ permille (12 deg/s at full drive), head-down for a positive (extending)
 command; otherwise it stands still (self-locking screw). The MPU-6050 is a
 register file: WHO_AM_I, read-back of the configuration, a self-test that
 adds the factory-trim response, and the 14-byte burst computed from the bed
-angle (+-2 counts of dither, so it never looks frozen). The pot and the
-current sense read the bed through the board's calibration.
+angle (+-2 counts of dither, so it never looks frozen). The pot reads the
+bed through the board's calibration; the current sense a steady load.
 """
 import math
 
@@ -71,6 +71,8 @@ class Table:
         assert board["imu"]["along"] == "+x" and board["imu"]["normal"] == "+z"
         assert board["position_sensor"]["adc"] == 34 and board["current_sense"]["adc"] == 35
         self.cal = board["position_sensor"]["cal"]
+        from drivers.mpu6050 import _factory_trim
+        self.trim = _factory_trim(self.regs[0x0D:0x11])
         self.theta_udeg = theta_deg * 1000000
         b = board["buttons"]
         _level[b["stop"]] = 0           # normally closed, active low: released
@@ -98,32 +100,29 @@ class Table:
         return (self.seed >> 16) % 5 - 2
 
     def imu_read(self, reg, buf):
+        # Allocation-free (heap_app.py runs it under heap_lock): integers only.
         if reg != 0x3B:
             for i in range(len(buf)):
                 buf[i] = self.regs[reg + i]
             return
-        if self.trim is None:
-            from drivers.mpu6050 import _factory_trim
-            self.trim = _factory_trim(self.regs[0x0D:0x11])
         theta = self.theta_udeg // 1000
         lsb = 16384 >> ((self.regs[0x1C] >> 3) & 3)
-        along = -_sin_mg(theta) * lsb // 1000
-        normal = _sin_mg(90000 - theta) * lsb // 1000
-        gyro = self.rate_mdeg_s * 131 // 1000
         st_a = self.regs[0x1C] & 0xE0
         st_g = self.regs[0x1B] & 0xE0
         t = self.trim
-        words = (along + (t[0] if st_a else 0) + self._noise(),
-                 (t[1] if st_a else 0) + self._noise(),
-                 normal + (t[2] if st_a else 0) + self._noise(),
-                 0,
-                 (t[3] if st_g else 0) + self._noise(),
-                 gyro + (t[4] if st_g else 0) + self._noise(),
-                 (t[5] if st_g else 0) + self._noise())
-        for i in range(7):
-            w = words[i] & 0xFFFF
-            buf[2 * i] = w >> 8
-            buf[2 * i + 1] = w & 255
+        self._put(buf, 0, -_sin_mg(theta) * lsb // 1000 + (t[0] if st_a else 0))
+        self._put(buf, 1, t[1] if st_a else 0)
+        self._put(buf, 2, _sin_mg(90000 - theta) * lsb // 1000 + (t[2] if st_a else 0))
+        buf[6] = 0
+        buf[7] = 0
+        self._put(buf, 4, t[3] if st_g else 0)
+        self._put(buf, 5, self.rate_mdeg_s * 131 // 1000 + (t[4] if st_g else 0))
+        self._put(buf, 6, t[5] if st_g else 0)
+
+    def _put(self, buf, word, value):
+        w = (value + self._noise()) & 0xFFFF
+        buf[2 * word] = w >> 8
+        buf[2 * word + 1] = w & 255
 
     def imu_write(self, reg, value):
         if reg == 0x6B and value & 0x80:
@@ -138,9 +137,9 @@ class Table:
         i = 1
         while i < len(cal) - 1 and cal[i][1] < mdeg:
             i += 1
-        r0, a0 = cal[i - 1]
-        r1, a1 = cal[i]
-        return r0 + (mdeg - a0) * (r1 - r0) // (a1 - a0)
+        lo = cal[i - 1]
+        hi = cal[i]
+        return lo[0] + (mdeg - lo[1]) * (hi[0] - lo[0]) // (hi[1] - lo[1])
 
 
 table = Table()
@@ -200,8 +199,9 @@ class ADC:
         if self._id == 34:
             raw = table.pot_raw()
         else:
-            duty = _duty[25] * 1000 // 65535 if _level[27] else 0
-            raw = duty                  # 4 mA per count: 4 A at full drive
+            # The motor's current follows its load, not its speed: a steady
+            # 1.5 A (4 mA per count) while driven, nothing at rest.
+            raw = 375 if _level[27] and _duty[25] else 0
         return raw << 4
 
 
