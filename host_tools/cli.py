@@ -400,6 +400,22 @@ def cmd_profile(args):
     return 0
 
 
+def cmd_cal(args):
+    """CAL LEVEL | POINT | SAVE, signed like a profile change."""
+    key = keys.load_key(args.key)
+    link, info = connect(args)
+    try:
+        if info.get("key") != "1":
+            raise LinkError("the board has no device key: deploy one first (invertctl deploy)")
+        board_last = int(link.status().get("ctr", 0))
+        counter = keys.CounterStore(args.state).next(key, board_last)
+        msg = link.request(protocol.sign("CAL " + args.step.upper(), counter, key))
+    finally:
+        link.close()
+    print("calibration (counter %d): %s" % (counter, msg.text))
+    return 0
+
+
 _DELETE = object()
 
 
@@ -588,6 +604,14 @@ def build_parser():
     s.add_argument("--state", help="counter state file (default: $INVERTCTL_STATE or "
                    "~/.config/invertctl/state.json)")
     s.set_defaults(fn=cmd_profile)
+    s = sub.add_parser("cal", help="calibrate: level, a position point, save (clinician)")
+    s.add_argument("step", choices=("level", "point", "save"),
+                   help="level: the bed is level now; point: pair the position sensor "
+                        "with the angle now; save: store the points as the position table")
+    s.add_argument("--key", help="device key file (default: $INVERTCTL_KEY)")
+    s.add_argument("--state", help="counter state file (default: $INVERTCTL_STATE or "
+                   "~/.config/invertctl/state.json)")
+    s.set_defaults(fn=cmd_cal)
     s = sub.add_parser("logs", help="list or download session logs")
     s.add_argument("action", choices=("list", "pull"))
     s.add_argument("id", nargs="?")

@@ -37,9 +37,10 @@ def load_board(name=ACTUATOR):
 
 
 class LinkRig:
-    def __init__(self, profile=None, board=ACTUATOR, key=KEY, seed=3, heartbeat_every=25):
+    def __init__(self, profile=None, board=ACTUATOR, key=KEY, seed=3, heartbeat_every=25,
+                 flash=None, theta_deg=None):
         self.board = load_board(board)
-        self.plant = Plant(self.board, None, seed)
+        self.plant = Plant(self.board, None, seed, theta_deg=theta_deg)
         self.emul = self.plant.emul
         sim_machine.install(self.emul)
         from drivers.board_setup import setup_board
@@ -48,7 +49,11 @@ class LinkRig:
         hu = self.board["host_uart"]
         self.uart = self.emul.uart(hu["id"], hu["baud"])
         self.dev = setup_board(self.board)
-        self.app = App(self.board, self.dev, dict(profile or {}))
+        storage = None
+        if flash is not None:
+            from session.storage import Storage
+            storage = Storage(flash)
+        self.app = App(self.board, self.dev, dict(profile or {}), storage)
         self.app.link.auth = Authenticator(key)
         self.core = self.app.core
         self.key = key
