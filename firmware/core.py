@@ -304,7 +304,6 @@ class Core:
         s.attendant = inp.attendant
         s.program_done = seq.finished
         seq.finished = False
-        s.wants_inversion = (seq.state != IDLE and seq.target_mdeg > 0) or (seq.state == JOG and seq.jog_dir > 0)
         s.setpoint_mdeg = traj.pos_udeg // 1000
         s.at_target = traj.at_target
         s.selfcheck_ok = inp.selfcheck_ok
@@ -328,11 +327,19 @@ class Core:
                 traj.set_target(sup.cap_mdeg if seq.jog_dir > 0 else lim.home_mdeg)
             elif seq.state != IDLE and seq.state != PAUSED:
                 traj.set_limits(lim.rate_mdeg_s, lim.accel_mdeg_s2, lim.jerk_mdeg_s3)
+                # A step above the person's cap is taken at the cap (programs
+                # are clipped when loaded; this catches any that were not).
                 target = seq.target_mdeg
+                if target > lim.cap_mdeg:
+                    target = lim.cap_mdeg
                 if target > sup.cap_mdeg:
-                    target = sup.cap_mdeg
-                traj.set_target(target)
-                seq.sent = True
+                    # Held below the step's target by the heartbeat or
+                    # attendant gate: waiting there is not arriving, and the
+                    # step's hold does not start.
+                    traj.set_target(sup.cap_mdeg)
+                else:
+                    traj.set_target(target)
+                    seq.sent = True
             traj.clear_gate()
         elif act < HALT:
             traj.set_limits(sup.rate_mdeg_s, sup.accel_mdeg_s2, sup.jerk_mdeg_s3)

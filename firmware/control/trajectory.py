@@ -205,7 +205,7 @@ class Trajectory:
             a_des = amax
         if dv < 0:
             a_des = -a_des
-            if v_along <= _TERMINAL_MDEG_S:
+            if v_along <= _TERMINAL_MDEG_S and dist > 0:
                 # Last stretch: a jerk ramp from deceleration 2v^2/(3d) down to
                 # zero ends exactly on the target at rest. Recomputed every
                 # tick, it corrects its own rounding.

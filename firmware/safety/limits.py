@@ -42,6 +42,7 @@ class Limits:
         self.lock = LOCK_NONE
         self.home_mdeg = -70000
         self.preferred_mdeg = 20000
+        self.asked_mdeg = 20000
         self.level = 0
 
     def hold_limit_ms(self, band):
@@ -109,5 +110,6 @@ def compute_limits(profile, board):
     age = p.get("age")
     lim.attended = age is not None and age < 14
     lim.home_mdeg = _mdeg(board.get("home_deg", -70))
-    lim.preferred_mdeg = min(_mdeg(p.get("preferred_angle", 20)), cap)
+    lim.asked_mdeg = _mdeg(p.get("preferred_angle", 20))
+    lim.preferred_mdeg = min(lim.asked_mdeg, cap)
     return lim

@@ -118,7 +118,6 @@ class Signals:
         self.pendant_age_ms = 1 << 29
         self.attendant = False
         self.program_done = False
-        self.wants_inversion = False  # the sequencer is heading above 0
         self.setpoint_mdeg = 0
         self.at_target = True
         self.settled = False         # the actuator controller is done correcting
@@ -373,8 +372,10 @@ class Supervisor:
         if s.stalled and self.action < HALT:
             self._stall()
 
-        guarded = inverted or s.wants_inversion
-        if self.action < EMERGENCY and guarded:
+        # Below horizontal a missing heartbeat or attendant only holds the cap
+        # in force at horizontal (inversion refused); while inverted it is an
+        # emergency (SPEC R6, R8).
+        if self.action < EMERGENCY and inverted:
             if not self.heartbeat_ok:
                 self._escalate(EMERGENCY, T_HEARTBEAT, False)
             elif lim.attended and not attendant_ok:

@@ -30,8 +30,9 @@ def _swings(count, low_mdeg, high_mdeg):
 
 def _preferred(limits):
     # The decompression hold is taken at 20, 40 or 60 degrees: the preset at
-    # or below the profile's preferred angle.
-    pref = limits.preferred_mdeg
+    # or below the profile's preferred angle (then clipped to the cap, so a
+    # beginner asking for 60 gets their 30).
+    pref = limits.asked_mdeg
     for preset in (60000, 40000, 20000):
         if pref >= preset:
             return preset

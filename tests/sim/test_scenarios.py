@@ -169,8 +169,44 @@ def check_bad_link_input_changes_nothing_and_gets_error_replies(res):
 
 def check_beginner_never_goes_past_30(res):
     assert res.summary["max_theta_deg"] <= 31.0
+    assert res.summary["max_theta_deg"] >= 29.0      # asked for 60, got their 30
     # beginner hold default 120 s, plus the climb to 20 degrees and back at 3 deg/s
     assert res.summary["longest_hold_s"]["0-30"] <= 120 + 2 * 20 / 3.0 + 2.0
+    assert_home_and_braked(res)
+
+
+def check_contraindicated_never_inverts(res):
+    assert res.summary["max_theta_deg"] <= CAP_TOLERANCE_DEG
+    assert res.summary["inverted_s"] <= 5.0          # noise around horizontal only
+    assert_home_or_below_horizontal(res)
+
+
+def assert_home_or_below_horizontal(res):
+    last = res.rows[-1]
+    assert last[R_THETA] <= CAP_TOLERANCE_DEG and last[R_BRAKE_ACTUAL]
+
+
+def check_child_inverts_only_with_the_attendant(res):
+    before = rows_between(res, 0.0, 40.0)
+    assert max(r[R_THETA] for r in before) <= CAP_TOLERANCE_DEG
+    held = rows_between(res, 40.0, 100.0)
+    assert max(r[R_THETA] for r in held) >= 15.0
+    em = first_emergency_after(res, 99.0)
+    assert em["trigger"] == "attendant_lost" and em["t_s"] <= 100.2, em
+    assert_emergency_return(res, em)
+
+
+def check_full_inversion_refused_and_jog_stops_at_the_cap(res):
+    s = res.summary
+    assert s["max_theta_deg"] <= 60.0 + CAP_TOLERANCE_DEG
+    assert s["max_theta_deg"] >= 55.0                # the jog did reach the cap
+
+
+def check_full_inversion_unlocked_reaches_90_and_comes_back(res):
+    s = res.summary
+    assert 88.0 <= s["max_theta_deg"] <= 91.0
+    assert s["longest_hold_s"]["60-90"] <= 120 + 2 * 30 / 6.0 + 2.0
+    assert not s["emergencies"], s["emergencies"]
     assert_home_and_braked(res)
 
 
@@ -236,6 +272,10 @@ SPECIFIC = {
     "bad-link-input": (check_bad_link_input_changes_nothing_and_gets_error_replies,),
     "beginner-asks-60": (check_beginner_never_goes_past_30,),
     "brake-table": (check_brake_table_follows_the_arms_inside_the_cap,),
+    "contraindicated": (check_contraindicated_never_inverts,),
+    "child-attended": (check_child_inverts_only_with_the_attendant,),
+    "full-inversion-locked": (check_full_inversion_refused_and_jog_stops_at_the_cap,),
+    "full-inversion-unlocked": (check_full_inversion_unlocked_reaches_90_and_comes_back,),
 }
 SPECIFIC.update({"fault-" + kind: (check_fault(kind),) for kind in FAULTS})
 
