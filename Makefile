@@ -7,6 +7,7 @@ STUBS   := micropython-esp32-stubs==1.29.0.post1
 BOARD   ?= esp32-devkitc-actuator
 PORT    ?=
 IMAGE   ?=
+KEY     ?=
 FIRMWARE_FILES := $(shell find firmware -name '*.py')
 
 .PHONY: setup test sim bench mpy soak deploy flash-micropython clean
@@ -49,11 +50,11 @@ bench: $(STAMP)
 
 # Copy the compiled firmware, the board file and the device key to a board.
 deploy: mpy
-	@$(PY) -m host_tools deploy --board $(BOARD) --port "$(PORT)"
+	@$(PY) -m host_tools --port "$(PORT)" deploy --board $(BOARD) $(if $(KEY),--key $(KEY))
 
 # Flash MicroPython itself (IMAGE: the ESP32_GENERIC .bin from micropython.org).
 flash-micropython: $(STAMP)
-	@$(PY) -m host_tools flash --port "$(PORT)" --image "$(IMAGE)"
+	@$(PY) -m host_tools --port "$(PORT)" flash --image "$(IMAGE)"
 
 clean:
 	rm -rf build out .pytest_cache .hypothesis
