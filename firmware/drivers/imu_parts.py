@@ -6,23 +6,7 @@ then add its name to PARTS and a branch to make_imu.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import machine
-    from typing import Protocol
-
-    class Imu(Protocol):
-        accel_x: int
-        accel_y: int
-        accel_z: int
-        gyro_x: int
-        gyro_y: int
-        gyro_z: int
-        temp_raw: int
-
-        def check(self) -> None: ...
-        def configure(self) -> None: ...
-        def self_test(self) -> bool: ...
-        def read(self) -> None: ...
-        def accel_mg(self, raw: int) -> int: ...
-        def gyro_mdeg_s(self, raw: int) -> int: ...
+    from imu_protocol import Imu  # typings/: seen by the type checker only
 
 PARTS = ("mpu6050",)
 

@@ -1,0 +1,19 @@
+"""What every IMU driver provides (see firmware/drivers/mpu6050.py); for the
+type checker only, so the firmware itself needs no typing module."""
+from typing import Protocol
+
+class Imu(Protocol):
+    accel_x: int
+    accel_y: int
+    accel_z: int
+    gyro_x: int
+    gyro_y: int
+    gyro_z: int
+    temp_raw: int
+
+    def check(self) -> None: ...
+    def configure(self) -> None: ...
+    def self_test(self) -> bool: ...
+    def read(self) -> None: ...
+    def accel_mg(self, raw: int) -> int: ...
+    def gyro_mdeg_s(self, raw: int) -> int: ...
