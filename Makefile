@@ -10,7 +10,7 @@ IMAGE   ?=
 KEY     ?=
 FIRMWARE_FILES := $(shell find firmware -name '*.py')
 
-.PHONY: setup test sim bench mpy soak deploy flash-micropython clean
+.PHONY: setup test sim bench mpy soak deploy flash-micropython clean campaign
 
 setup: $(STAMP)
 
@@ -38,12 +38,27 @@ mpy: $(STAMP)
 test: mpy
 	$(PY) -m pytest -n 2 -q tests
 
+# The whole-system stateful test with fresh random seeds and many more
+# examples than `make test` runs (SOAK_EXAMPLES per board).
+SOAK_EXAMPLES ?= 1500
+soak: $(STAMP)
+	@rm -f build/soak-count
+	@mkdir -p build
+	SYSTEM_SOAK=1 SYSTEM_EXAMPLES=$(SOAK_EXAMPLES) SYSTEM_COUNT_FILE=$(CURDIR)/build/soak-count \
+	    $(PY) -m pytest -n 2 -q -p no:cacheprovider tests/sim/test_system_stateful.py
+	@awk '{n[$$1]++; t+=$$2} END {for (b in n) printf "soak: %d examples on %s\n", n[b], b; \
+	    printf "soak: %d examples in all, %d ticks checked against every rule\n", NR, t}' build/soak-count
+
 sim: $(STAMP)
 	@mkdir -p out
 	$(PY) -m simulator run scenarios/normal-session.json \
 	    --trace out/normal-session.csv --summary out/normal-session.json \
 	    --plot out/normal-session.png
 	@echo "plot: out/normal-session.png"
+
+# Every fault kind at every phase of a session, on both boards: docs/fault-campaign.md.
+campaign: $(STAMP)
+	$(PY) -m simulator.campaign --out docs/fault-campaign.md
 
 bench: $(STAMP)
 	$(PY) bench/bench.py

@@ -12,7 +12,11 @@ from a run made here and now:
   (firmware_code_heap_kib) and the data (firmware_data_heap_peak_kib), which
   is all a build with the firmware frozen into flash would keep on the heap;
 - sim_realtime_factor: simulator/bench_sim.py on CPython (30 virtual minutes);
-- mpvm_trace_max_diff_deg: one scenario's closed loop on both VMs, compared.
+- mpvm_trace_max_diff_deg: one scenario's closed loop on both VMs, compared;
+- peers: the controller against a plain PID and a bang-bang controller on
+  the same plant and scenarios (bench/peers.py, which defines every
+  metric): controller -> metric -> value, with the reference profile's
+  times and the target under "reference"; printed as a table of its own.
 """
 import glob
 import json
@@ -97,15 +101,27 @@ def main():
         except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
             print("bench: %s gave no figures: %s" % (" ".join(cmd[-2:]), str(exc).splitlines()[0]),
                   file=sys.stderr)
+    try:
+        results["peers"] = _json_line([sys.executable, os.path.join("bench", "peers.py"), "--json"])
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+        print("bench: bench/peers.py gave no figures: %s" % str(exc).splitlines()[0],
+              file=sys.stderr)
     path = os.path.join(ROOT, "bench", "results.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)
     print("%-28s %14s %10s" % ("figure", "value", "target"))
     for key in sorted(results):
+        if key == "peers":
+            continue
         value = results[key]
         target = TARGETS.get(key)
         tgt = "%s %s" % target if target else ""
         print("%-28s %14s %10s" % (key, value, tgt))
+    if "peers" in results:
+        from peers import format_table  # bench/ is this script's own folder
+        print()
+        print("peers (bench/peers.py; same plant, scenarios and seed):")
+        print(format_table(results["peers"]))
     print("written", os.path.relpath(path, ROOT))
 
 

@@ -240,56 +240,67 @@ class App:
     # -- the tick ------------------------------------------------------------------
 
     def tick(self, dt_ms=10):
-        self.now_ms = ticks_add(self.now_ms, dt_ms)
-        now = self.now_ms
+        # Each object is looked up once per tick (locals are the cheapest
+        # names on both VMs).
+        now = ticks_add(self.now_ms, dt_ms)
+        self.now_ms = now
         dev = self.dev
-        inp = self.core.inputs
+        core = self.core
+        inp = core.inputs
 
         try:
             dev.imu.read()
-            dev.bedframe.update()
+            frame = dev.bedframe
+            frame.update()
             inp.imu_ok = True
-            inp.along_mg = dev.bedframe.along_mg
-            inp.normal_mg = dev.bedframe.normal_mg
-            inp.rate_mdeg_s = dev.bedframe.pitch_rate_mdeg_s
+            inp.along_mg = frame.along_mg
+            inp.normal_mg = frame.normal_mg
+            inp.rate_mdeg_s = frame.pitch_rate_mdeg_s
         except OSError:
             inp.imu_ok = False
-        if dev.position is not None:
-            dev.position.read()
-            inp.position_ok = dev.position.ok
-            inp.position_mdeg = dev.position.angle_mdeg
-        if dev.current is not None:
-            dev.current.read()
-            inp.current_ma = dev.current.current_ma
+        position = dev.position
+        if position is not None:
+            position.read()
+            inp.position_ok = position.ok
+            inp.position_mdeg = position.angle_mdeg
+        current = dev.current
+        if current is not None:
+            current.read()
+            inp.current_ma = current.current_ma
         buttons = dev.buttons
         buttons.update(now)
-        dev.estop.update(now)
+        estop = dev.estop
+        estop.update(now)
         inp.stop = buttons.stop.pressed
         inp.start_edge = buttons.start.just_pressed
         inp.up = buttons.up.pressed
         inp.down = buttons.down.pressed
-        inp.attendant = buttons.attendant is not None and buttons.attendant.pressed
-        inp.estop = dev.estop.active
+        attendant = buttons.attendant
+        inp.attendant = attendant is not None and attendant.pressed
+        inp.estop = estop.active
 
-        core = self.core
-        self.link.before_core(dt_ms)
+        link = self.link
+        link.before_core(dt_ms)
         core.tick(dt_ms)
         self._apply(core)
         self._indicate(core, now)
-        self.link.after_core(dt_ms)
-        if self.recorder is not None:
+        link.after_core(dt_ms)
+        recorder = self.recorder
+        if recorder is not None:
             # Last: writes (at rest only) come after the outputs are applied.
-            self.recorder.tick(core, dt_ms, self._wall_s)
+            recorder.tick(core, dt_ms, self._wall_s)
 
     def _apply(self, core):
         dev = self.dev
-        if dev.hbridge is not None:
+        hbridge = dev.hbridge
+        if hbridge is not None:
+            duty = core.duty_permille
             if core.enable:
-                dev.hbridge.enable(True)
-                dev.hbridge.set_duty(core.duty_permille)
+                hbridge.enable(True)
+                hbridge.set_duty(duty)
             else:
-                dev.hbridge.off()
-            self.lease.grant(core.duty_permille)
+                hbridge.off()
+            self.lease.grant(duty)
         if core.brake_engaged:
             dev.brake.engage()
         else:

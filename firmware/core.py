@@ -23,8 +23,9 @@ from control.estimator import AngleEstimator
 from control.trajectory import Trajectory
 from control.actuator_ctl import ActuatorController
 from control.brake_ctl import BrakeController
-from control.sequencer import Sequencer, JOG, PAUSED, IDLE
-from safety.supervisor import Supervisor, Signals, NONE, EMERGENCY, HALT, RETURN, BOOT
+from control.sequencer import Sequencer, JOG, PAUSED, IDLE, MOVING
+from safety.supervisor import (Supervisor, Signals, NONE, EMERGENCY, HALT, RETURN, BOOT,
+                               RETRY_WAIT)
 from safety import spec
 
 try:
@@ -41,6 +42,9 @@ _POS_RATE_TICKS = const(20)
 _AT_HOME_MDEG = const(1500)
 # How far the setpoint may lead the bed on a brake table.
 _BRAKE_LEAD_UDEG = const(2000000)
+# A brake table's bed counts as at rest after this long this still.
+_STILL_MDEG_S = const(200)
+_STILL_MS = const(3000)
 
 
 class Inputs:
@@ -94,6 +98,7 @@ class Core:
         self._pos_hist_i = 0
         self.position_rate_mdeg_s = 0
         self._brake_engaged_ms = 0
+        self._still_ms = 0
         self._pending_event = ""
         # The IMU's mounting error, measured by the level calibration.
         self.imu_offset_mdeg = 0
@@ -157,15 +162,12 @@ class Core:
         self.supervisor.set_limits(limits)
 
     def _stop_trajectory(self):
-        # Target the point where a jerk-limited stop from here comes to rest.
+        # A released jog or a pause stops with the steepest jerk the firmware
+        # uses (the emergency one) and the normal acceleration: smooth, and
+        # done inside the 0.5 s SPEC R4 gives a jog to stop.
         t = self.trajectory
-        v = t.velocity_mdeg_s
-        if v == 0:
-            t.set_target(t.position_mdeg())
-            return
-        speed = v if v > 0 else -v
-        dist_mdeg = t._brake_udeg(speed, 0) // 1000 + speed * spec.TICK_MS // 1000
-        t.set_target(t.position_mdeg() + (dist_mdeg if v > 0 else -dist_mdeg))
+        t.set_limits(t.rate_mdeg_s, t.accel_limit_mdeg_s2, spec.EMERGENCY_JERK_MDEG_S3)
+        t.set_target(t.stop_target_mdeg(spec.TICK_MS))
 
     def _keep_setpoint_near_bed(self, traj, theta):
         # Only the person can move a brake table. If they hold it back, the
@@ -296,6 +298,7 @@ class Core:
         s.last_duty = self.duty_permille
         s.brake_engaged_ms = self._brake_engaged_ms
         s.stalled = self.actuator.stalled
+        s.current_ma = inp.current_ma
         s.stop = inp.stop
         s.start_edge = inp.start_edge
         s.estop = inp.estop
@@ -307,14 +310,28 @@ class Core:
         s.setpoint_mdeg = traj.pos_udeg // 1000
         s.at_target = traj.at_target
         s.selfcheck_ok = inp.selfcheck_ok
-        s.settled = not self.brake_table and self.actuator.settled
+        if self.brake_table:
+            # A brake table is "settled" once the bed has stayed still with
+            # the brake released: whatever holds it there (the end stop, the
+            # person's balance), the firmware cannot move it further.
+            if not self.brake_engaged and -_STILL_MDEG_S < rate < _STILL_MDEG_S:
+                if self._still_ms < _STILL_MS:
+                    self._still_ms += dt_ms
+            else:
+                self._still_ms = 0
+            s.settled = self._still_ms >= _STILL_MS
+        else:
+            s.settled = self.actuator.settled
         before = sup.action
         sup.decide(s, dt_ms)
         act = sup.action
         if act != before and act >= RETURN or sup.reset_trajectory:
             seq.abort()
             self.actuator.reset()
-        if act >= HALT or sup.reset_trajectory:  # HALT and BOOT
+        # Waiting to retry after a stall: the drive is off, so the command
+        # waits on the bed too (a setpoint left running would jump back).
+        held = act >= HALT or (act == EMERGENCY and sup.phase == RETRY_WAIT)
+        if held or sup.reset_trajectory:  # HALT, BOOT, a retry's wait
             # Nothing moves: keep the setpoint on the bed so any later motion
             # starts from where the bed really is.
             traj.reset(theta)
@@ -348,6 +365,15 @@ class Core:
             else:
                 traj.clear_gate()
             traj.set_target(sup.target_mdeg)
+            if (act == EMERGENCY and not self.brake_table and traj.velocity_mdeg_s > 0
+                    and sup.head_down_refused(theta_high)):
+                # No drive may push head-down here (past the cap in force),
+                # so the self-locking actuator stops the bed where it is and
+                # the turn toward home starts from it. A setpoint left to
+                # finish its turn-around head-down would pull the bed after
+                # it once the refusal lifts (a heartbeat back for a moment).
+                traj.reset(theta)
+                traj.set_target(sup.target_mdeg)
         # The cap in force bounds every setpoint, whoever asked for it, in the
         # control angle's terms (less what the other sensor reads above it).
         cap_ctrl = sup.cap_mdeg - (theta_high - theta)
@@ -358,7 +384,7 @@ class Core:
         if resting:
             # Keep the setpoint on the bed, so the next motion starts from it.
             traj.reset(theta)
-        elif act < HALT:
+        elif not held:
             traj.step(dt_ms)
         if self.brake_table and act < HALT:
             self._keep_setpoint_near_bed(traj, theta)
@@ -409,4 +435,9 @@ class Core:
         if sup.event:
             self.event = sup.event
         self.hold_left_ms = seq.hold_left_ms if seq.state != IDLE else 0
-        self.state = sup.state_name(seq.state)
+        if act == NONE and seq.state == IDLE and not resting:
+            # A released jog still coming to a stop: the bed is moving, so it
+            # is not reported idle (idle means braked with the drive off).
+            self.state = MOVING
+        else:
+            self.state = sup.state_name(seq.state)

@@ -2,8 +2,9 @@
 
     .venv/bin/python -m simulator.bench_sim [duration_s]
 
-Runs a 30-minute scenario (three decompression sessions at level 3, heartbeats
-every 0.25 s) and prints one JSON object: ticks, wall seconds for the run, the
+Runs a 30-minute scenario (three decompression sessions at level 3, each
+armed by a `program` event and begun by a press of START, heartbeats every
+0.25 s) and prints one JSON object: ticks, wall seconds for the run, the
 CSV formatting and the summary, ticks per second, and the realtime factor
 (simulated seconds per wall second). `stub_firmware_*` repeats the run with
 an App that does nothing, which is the simulator's own share of the cost
@@ -19,11 +20,16 @@ from .summary import summarize
 from .trace import format_csv
 
 SESSION_EVERY_S = 600
+START_AFTER_S = 1.5   # the START press, after the program is armed at t + 1 s
 
 
 def bench_scenario(duration_s):
-    events = [{"t": t + 1.0, "do": "program", "name": "decompression"}
-              for t in range(0, int(duration_s) - 300, SESSION_EVERY_S)]
+    # A `program` event only arms the program; the person's START on the
+    # table begins it, so each session needs the press as well.
+    events = []
+    for t in range(0, int(duration_s) - 300, SESSION_EVERY_S):
+        events.append({"t": t + 1.0, "do": "program", "name": "decompression"})
+        events.append({"t": t + START_AFTER_S, "do": "press", "button": "start"})
     return parse_scenario({
         "name": "bench-%ds" % duration_s, "duration_s": duration_s, "seed": 1,
         "profile": {"level": 3, "age": 45, "preferred_angle": 60},

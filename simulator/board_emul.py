@@ -91,6 +91,10 @@ class UartChannel:
         if dt <= 0:
             return
         self._last_us = now
+        if not self._in_flight and not self._tx:
+            # Nothing on the wire (the usual tick): no credit is carried.
+            self._credit = 0.0
+            return
         nbytes = dt * self.baudrate / 10000000.0 + self._credit
         n = int(nbytes)
         self._credit = nbytes - n if (self._in_flight or self._tx) else 0.0
@@ -129,7 +133,15 @@ class UartChannel:
 
     # firmware side
     def any(self):
-        self._pump()
+        if self._in_flight or self._tx:
+            self._pump()
+        else:
+            # _pump with nothing on the wire, inlined: the firmware polls
+            # every tick and almost always finds nothing.
+            now = self.clock.now_us
+            if now > self._last_us:
+                self._last_us = now
+                self._credit = 0.0
         return len(self._rx)
 
     def read(self, n=-1):
@@ -272,12 +284,23 @@ class Board:
 
     def write_pin(self, n, v):
         v = 1 if v else 0
-        if self.mode[n] == 7 and v:     # open drain released: the wire decides
+        if v and self.mode[n] == 7:     # open drain released: the wire decides
             self.level[n] = 1
             self._settle(n)
         else:
-            self._set_level(n, v)
+            # _set_level inlined: outputs are written several times a tick,
+            # mostly with the level they already have
+            level = self.level
+            old = level[n]
+            level[n] = v
+            if old != v:
+                irq = self.irq[n]
+                if irq is not None:
+                    handler, trigger, pin = irq
+                    if (v and trigger & 1) or (not v and trigger & 2):  # IRQ_RISING, IRQ_FALLING
+                        handler(pin)
         if not self.pwm_on[n]:
+            # mode read again: an interrupt handler may have changed it
             self.drive[n] = 65535 if (v and self.mode[n] == 3) else 0
 
     def set_input(self, n, v):
@@ -396,34 +419,52 @@ class Board:
         clock = self.clock
         while True:
             due = self._next_due
-            wdt = None
-            if self.wdt_timeout_us is not None:
+            timeout = self.wdt_timeout_us
+            if timeout is not None:
                 # expires once more than timeout has passed since the last feed
-                wdt = self.wdt_last_feed_us + self.wdt_timeout_us + 1
-            if (due is None or due > target) and (wdt is None or wdt > target):
-                break
-            if wdt is not None and (due is None or wdt <= due):
-                clock.now_us = wdt
-                self.wdt_fired = True
-                self.wdt_timeout_us = None
-                self.request_reset(WDT_RESET)
-                if self._fw_sleep:
-                    return
-                continue
-            clock.now_us = due
-            # by id, not dict order: MicroPython's dicts do not keep insertion order
-            ts = self.timers
-            for t in (ts.values() if len(ts) == 1 else sorted(ts.values(), key=_timer_id)):
-                if t.active and t.due_us <= due:
-                    if t.periodic:
-                        t.due_us += t.period_us
-                    else:
-                        t.active = False
-                    self._recompute_due()
-                    if t.callback is not None:
-                        t.callback(t.handle if t.handle is not None else t)
-                    if self._fw_sleep and self.reset_pending is not None:
+                wdt = self.wdt_last_feed_us + timeout + 1
+                if wdt <= target and (due is None or wdt <= due):
+                    clock.now_us = wdt
+                    self.wdt_fired = True
+                    self.wdt_timeout_us = None
+                    self.request_reset(WDT_RESET)
+                    if self._fw_sleep:
                         return
+                    continue
+            if due is None or due > target:
+                break
+            clock.now_us = due
+            ts = self.timers
+            if len(ts) == 1:
+                # One timer (the firmware's lease timer, every tick): the
+                # earliest due time is simply its own (_recompute_due inlined).
+                for t in ts.values():
+                    if t.active and t.due_us <= due:
+                        if t.periodic:
+                            t.due_us += t.period_us
+                        else:
+                            t.active = False
+                        self._next_due = t.due_us if t.active else None
+                        if t.callback is not None:
+                            t.callback(t.handle if t.handle is not None else t)
+                        if self._fw_sleep and self.reset_pending is not None:
+                            return
+                if self.timers is ts and len(ts) == 1:
+                    self._next_due = t.due_us if t.active else None
+                    continue
+            else:
+                # by id, not dict order: MicroPython's dicts do not keep insertion order
+                for t in sorted(ts.values(), key=_timer_id):
+                    if t.active and t.due_us <= due:
+                        if t.periodic:
+                            t.due_us += t.period_us
+                        else:
+                            t.active = False
+                        self._recompute_due()
+                        if t.callback is not None:
+                            t.callback(t.handle if t.handle is not None else t)
+                        if self._fw_sleep and self.reset_pending is not None:
+                            return
             self._recompute_due()
         if clock.now_us < target:
             clock.now_us = target

@@ -357,12 +357,13 @@ class Mpu6050:
             gb[2] += kw * table[x & 4095]
         cax, cay, caz, cnx, cny, cnz, cpx, cpy, cpz, ox, oy, oz, gox, goy, goz, gl = self._coef
         gbx, gby, gbz = gb
-        qax = int(cax * fa + cnx * fn + ox + sa * nax) - 32768
-        qay = int(cay * fa + cny * fn + oy + sa * nay) - 32768
-        qaz = int(caz * fa + cnz * fn + oz + sa * naz) - 32768
-        qgx = int(cpx * fr + gbx * gl + gox + sg * ngx) - 32768
-        qgy = int(cpy * fr + gby * gl + goy + sg * ngy) - 32768
-        qgz = int(cpz * fr + gbz * gl + goz + sg * ngz) - 32768
+        # Counts offset by +32768 (0..65535 when in range) until packed.
+        qax = int(cax * fa + cnx * fn + ox + sa * nax)
+        qay = int(cay * fa + cny * fn + oy + sa * nay)
+        qaz = int(caz * fa + cnz * fn + oz + sa * naz)
+        qgx = int(cpx * fr + gbx * gl + gox + sg * ngx)
+        qgy = int(cpy * fr + gby * gl + goy + sg * ngy)
+        qgz = int(cpz * fr + gbz * gl + goz + sg * ngz)
         qt = int(8.0 * nt + 28848.5) - 32768   # 25 C: (25 - 36.53) * 340
         if self.spike_rate > 0.0 and self.rng.chance(self.spike_rate):
             u = self.rng.next_u32()
@@ -383,23 +384,24 @@ class Mpu6050:
                 qgy -= big
             else:
                 qgz -= big
-        if not (-32768 <= qax <= 32767 and -32768 <= qay <= 32767 and -32768 <= qaz <= 32767
-                and -32768 <= qgx <= 32767 and -32768 <= qgy <= 32767
-                and -32768 <= qgz <= 32767):
+        # One test for all six: an offset count outside 0..65535 (negative,
+        # or above 16 bits) leaves bits set under -65536 in the OR.
+        if (qax | qay | qaz | qgx | qgy | qgz) & -65536:
             qax = _sat(qax)
             qay = _sat(qay)
             qaz = _sat(qaz)
             qgx = _sat(qgx)
             qgy = _sat(qgy)
             qgz = _sat(qgz)
-        _PACK(">7h", self.regs, _DATA, qax, qay, qaz, qt, qgx, qgy, qgz)
+        _PACK(">7h", self.regs, _DATA, qax - 32768, qay - 32768, qaz - 32768, qt,
+              qgx - 32768, qgy - 32768, qgz - 32768)
         self.regs[_INT_STATUS] = 1
 
 
 def _sat(q):
-    """Saturate as the part does at full scale."""
-    if q > 32767:
-        return 32767
-    if q < -32768:
-        return -32768
+    """Saturate as the part does at full scale (q offset by +32768)."""
+    if q > 65535:
+        return 65535
+    if q < 0:
+        return 0
     return q

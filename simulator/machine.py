@@ -41,7 +41,7 @@ import sys
 
 from . import vtime
 from .board_emul import (PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET,  # noqa: F401
-                         SOFT_RESET, ADC_FULL_SCALE_MV, MachineReset)
+                         SOFT_RESET, ADC_FULL_SCALE_MV, ATTN_11DB, MachineReset)
 
 PIN_WAKE = 2
 EXT0_WAKE = 2
@@ -244,9 +244,19 @@ class PWM:
         self._b.set_pwm(self._id, int(f), None)
 
     def duty_u16(self, d=None):
+        b = self._b
+        n = self._id
         if d is None:
-            return self._b.pwm_duty[self._id]
-        self._b.set_pwm(self._id, None, int(d))
+            return b.pwm_duty[n]
+        # Board.set_pwm(n, None, d) inlined: the drivers set a duty every tick.
+        d = int(d)
+        if d < 0:
+            d = 0
+        elif d > 65535:
+            d = 65535
+        b.pwm_on[n] = True
+        b.pwm_duty[n] = d
+        b.drive[n] = d
 
     def duty(self, d=None):
         if d is None:
@@ -305,8 +315,18 @@ class ADC:
         return self._b.adc_read12(self._id) >> (12 - self._width)
 
     def read_u16(self):
-        # the ESP32 port scales the 12-bit reading to 16 bits
-        return self._b.adc_read12(self._id) * 65535 // 4095
+        # Board.adc_read12 inlined (read every tick); the ESP32 port scales
+        # the 12-bit reading to 16 bits.
+        b = self._b
+        n = self._id
+        src = b.adc_source.get(n)
+        raw = src() if src is not None else 0
+        atten = b.adc_atten[n]
+        if atten != ATTN_11DB:
+            raw = raw * ADC_FULL_SCALE_MV[ATTN_11DB] // ADC_FULL_SCALE_MV[atten]
+            if raw > 4095:
+                raw = 4095
+        return raw * 65535 // 4095
 
     def read_uv(self):
         a = self._b.adc_atten[self._id]
@@ -382,7 +402,9 @@ class WDT:
         b.wdt_start(timeout)
 
     def feed(self):
-        self._b.wdt_feed()
+        # Board.wdt_feed inlined: fed after every tick
+        b = self._b
+        b.wdt_last_feed_us = b.clock.now_us
 
 
 class UART:

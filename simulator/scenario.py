@@ -376,6 +376,14 @@ def _event(i, ev, board, duration_s, prev_t):
     return out
 
 
+def parse_event(ev, board, t_s=0.0):
+    """One event (as in a scenario's events list, its "t" optional) checked and
+    with defaults filled, for a driver that decides its inputs as it goes."""
+    ev = dict(ev)
+    ev.setdefault("t", t_s)
+    return _event(0, ev, board, MAX_DURATION_S, 0)
+
+
 def parse_scenario(data, source="", boards_dir=BOARDS_DIR):
     """Check a scenario (the decoded JSON) and return a Scenario with defaults filled."""
     _object("", data, TOP_KEYS)

@@ -69,6 +69,9 @@ class Trajectory:
         self._vc_loop = 100
         self._brake_accel = 1000
         self._brake_jerk = 10000
+        # True once the braking constants come from set_limits' arguments
+        # (the ones above are not derived from the defaults).
+        self._planned = False
         # A point on the way (gate_udeg) that must be crossed no faster than
         # gate_rate_mdeg_s: the emergency return slows to the normal rate at
         # horizontal this way instead of braking hard after crossing it.
@@ -86,6 +89,12 @@ class Trajectory:
         self.at_target = True
 
     def set_limits(self, rate_mdeg_s, accel_mdeg_s2, jerk_mdeg_s3):
+        if (self._planned and rate_mdeg_s == self.rate_mdeg_s
+                and accel_mdeg_s2 == self.accel_limit_mdeg_s2
+                and jerk_mdeg_s3 == self.jerk_mdeg_s3):
+            # The core sets the same limits on most ticks: the constants
+            # below would come out the same.
+            return
         self.rate_mdeg_s = rate_mdeg_s
         self.accel_limit_mdeg_s2 = accel_mdeg_s2
         self.jerk_mdeg_s3 = jerk_mdeg_s3
@@ -97,6 +106,7 @@ class Trajectory:
         # Below this speed a planned stop never reaches full deceleration.
         self._vc_mdeg_s = self._brake_accel * self._brake_accel // self._brake_jerk
         self._vc_loop = accel_mdeg_s2 * accel_mdeg_s2 // jerk_mdeg_s3
+        self._planned = True
 
     def set_target(self, target_mdeg):
         udeg = target_mdeg * 1000
@@ -130,6 +140,25 @@ class Trajectory:
     def _brake_udeg(self, v_from, v_to):
         """Distance to slow from v_from to v_to (both >= 0), symmetric S-curve."""
         return (v_from + v_to) * self._change_ms(v_from - v_to) // 2
+
+    def stop_target_mdeg(self, tick_ms):
+        """Where a jerk-limited stop begun now comes to rest: the acceleration
+        still pushing the motion on ramps to zero first (a/J seconds, adding
+        speed and distance), then the S-curve brakes from that speed; one
+        tick of travel on top, as the stop starts on the next step."""
+        v = self.velocity_mdeg_s
+        if v == 0 and self.accel_mdeg_s2 == 0:
+            return self.pos_udeg // 1000
+        sign = 1 if v > 0 or (v == 0 and self.accel_mdeg_s2 > 0) else -1
+        speed = v * sign
+        a_along = self.accel_mdeg_s2 * sign
+        dist_udeg = speed * tick_ms
+        if a_along > 0:
+            ramp_ms = a_along * 1000 // self.jerk_mdeg_s3
+            dist_udeg += speed * ramp_ms + a_along * ramp_ms // 1000 * ramp_ms // 3
+            speed += a_along * ramp_ms // 2000
+        dist_udeg += self._brake_udeg(speed, 0)
+        return (self.pos_udeg + sign * dist_udeg) // 1000
 
     def _max_speed_for(self, dist_udeg, v_end, v_cap):
         """Largest speed <= v_cap that can slow to v_end within dist_udeg."""

@@ -54,11 +54,14 @@ class PositionSensor:
         self.raw = 0
         self.angle_mdeg = self._cal_mdeg[0]
         self.ok = False
+        # Upper end of the table segment the last reading fell in.
+        self._segment = 1
 
     def set_cal(self, cal):
         """Replace the calibration table (a measured one; see session/calibration.py)."""
         self._cal_raw = array.array("i", [point[0] for point in cal])
         self._cal_mdeg = array.array("i", [point[1] for point in cal])
+        self._segment = 1
 
     def read(self):
         """Sample once; update raw, ok and (if ok) angle_mdeg."""
@@ -79,9 +82,15 @@ class PositionSensor:
             return cal_mdeg[0]
         if raw >= cal_raw[last]:
             return cal_mdeg[last]
-        i = 1
+        # The segment with cal_raw[i - 1] < raw <= cal_raw[i], searched from
+        # the last reading's: the bed moves little between ticks, and a
+        # board table has dozens of points.
+        i = self._segment
         while cal_raw[i] < raw:
             i += 1
+        while cal_raw[i - 1] >= raw:
+            i -= 1
+        self._segment = i
         raw0 = cal_raw[i - 1]
         mdeg0 = cal_mdeg[i - 1]
         # (raw - raw0) <= 4095 and |mdeg step| <= 185000: product < 2**30.

@@ -38,22 +38,6 @@ def pitch_axis(along, normal):
     return ("+" if sign > 0 else "-") + "xyz"[3 - along_index - normal_index]
 
 
-def _accel_raw(imu, index):
-    if index == 0:
-        return imu.accel_x
-    if index == 1:
-        return imu.accel_y
-    return imu.accel_z
-
-
-def _gyro_raw(imu, index):
-    if index == 0:
-        return imu.gyro_x
-    if index == 1:
-        return imu.gyro_y
-    return imu.gyro_z
-
-
 class BedFrame:
     def __init__(self, imu: "Imu", along: str, normal: str, pitch: str) -> None:
         self._imu = imu
@@ -70,7 +54,13 @@ class BedFrame:
     def update(self):
         """Re-map the IMU's latest read(); call right after it, every tick."""
         imu = self._imu
-        self.along_mg = self._along_sign * imu.accel_mg(_accel_raw(imu, self._along_index))
-        self.normal_mg = self._normal_sign * imu.accel_mg(_accel_raw(imu, self._normal_index))
-        self.pitch_rate_mdeg_s = self._pitch_sign * imu.gyro_mdeg_s(
-            _gyro_raw(imu, self._pitch_index))
+        # The axis picked inline (0 = x, 1 = y, 2 = z): no helper calls per tick.
+        i = self._along_index
+        raw = imu.accel_x if i == 0 else (imu.accel_y if i == 1 else imu.accel_z)
+        self.along_mg = self._along_sign * imu.accel_mg(raw)
+        i = self._normal_index
+        raw = imu.accel_x if i == 0 else (imu.accel_y if i == 1 else imu.accel_z)
+        self.normal_mg = self._normal_sign * imu.accel_mg(raw)
+        i = self._pitch_index
+        raw = imu.gyro_x if i == 0 else (imu.gyro_y if i == 1 else imu.gyro_z)
+        self.pitch_rate_mdeg_s = self._pitch_sign * imu.gyro_mdeg_s(raw)

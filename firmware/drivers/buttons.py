@@ -65,7 +65,8 @@ class DebouncedInput:
         raw = self._pin.value() == self._pressed_level
         self.just_pressed = False
         self.just_released = False
-        if raw == self.pressed:
+        pressed = self.pressed
+        if raw == pressed:
             self._changing = False
         else:
             if not self._changing:
@@ -74,7 +75,7 @@ class DebouncedInput:
             wait_ms = self._press_ms if raw else self._release_ms
             if ticks_diff(now_ms, self._change_since_ms) >= wait_ms:
                 self._changing = False
-                self.pressed = raw
+                self.pressed = pressed = raw
                 if raw:
                     self.just_pressed = True
                     # Held time counts from the first pressed reading, not
@@ -82,7 +83,7 @@ class DebouncedInput:
                     self._pressed_since_ms = self._change_since_ms
                 else:
                     self.just_released = True
-        if self.pressed:
+        if pressed:
             self.held_ms = ticks_diff(now_ms, self._pressed_since_ms)
         else:
             self.held_ms = 0

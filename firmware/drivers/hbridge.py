@@ -32,17 +32,9 @@ DUTY_MAX_PERMILLE = const(1000)
 _U16_MAX = const(65535)
 
 
-def _clamp(duty_permille):
-    if duty_permille > DUTY_MAX_PERMILLE:
-        return DUTY_MAX_PERMILLE
-    if duty_permille < -DUTY_MAX_PERMILLE:
-        return -DUTY_MAX_PERMILLE
-    return duty_permille
-
-
-def _u16(magnitude_permille):
-    # 1000 * 65535 fits a small int; the PWM register wants 0..65535.
-    return magnitude_permille * _U16_MAX // DUTY_MAX_PERMILLE
+# set_duty runs every tick: the clamp and the scaling to the PWM register
+# (magnitude * _U16_MAX // DUTY_MAX_PERMILLE; 1000 * 65535 fits a small int)
+# are written out in it rather than called.
 
 
 class PwmDirBridge:
@@ -60,20 +52,32 @@ class PwmDirBridge:
 
     def set_duty(self, duty_permille):
         """Drive at duty_permille (clamped to +-1000); the sign picks DIR."""
-        duty_permille = _clamp(duty_permille)
-        level = 1 if duty_permille > 0 else 0
+        if duty_permille > DUTY_MAX_PERMILLE:
+            duty_permille = DUTY_MAX_PERMILLE
+        elif duty_permille < -DUTY_MAX_PERMILLE:
+            duty_permille = -DUTY_MAX_PERMILLE
+        if duty_permille > 0:
+            level = 1
+            magnitude = duty_permille
+        else:
+            level = 0
+            magnitude = -duty_permille
         if duty_permille != 0 and level != self._dir_level:
             # Never flip DIR under drive: drop to zero first.
             self._pwm.duty_u16(0)
             self._dir.value(level)
             self._dir_level = level
-        self._pwm.duty_u16(_u16(abs(duty_permille)))
+        self._pwm.duty_u16(magnitude * _U16_MAX // DUTY_MAX_PERMILLE)
         self.duty_permille = duty_permille
 
     def enable(self, on):
         """Raise or drop the independent power-enable line."""
-        self._enable.value(1 if on else 0)
-        self.enabled = bool(on)
+        if on:
+            self._enable.value(1)
+            self.enabled = True
+        else:
+            self._enable.value(0)
+            self.enabled = False
 
     def off(self):
         self._pwm.duty_u16(0)
@@ -94,21 +98,28 @@ class In1In2Bridge:
 
     def set_duty(self, duty_permille):
         """Drive at duty_permille (clamped to +-1000): PWM on IN1 if positive, IN2 if negative."""
-        duty_permille = _clamp(duty_permille)
+        if duty_permille > DUTY_MAX_PERMILLE:
+            duty_permille = DUTY_MAX_PERMILLE
+        elif duty_permille < -DUTY_MAX_PERMILLE:
+            duty_permille = -DUTY_MAX_PERMILLE
         # The idle input goes low before the other is driven, so both are
         # never high together (that would short-brake the motor mid-move).
         if duty_permille >= 0:
             self._in2.duty_u16(0)
-            self._in1.duty_u16(_u16(duty_permille))
+            self._in1.duty_u16(duty_permille * _U16_MAX // DUTY_MAX_PERMILLE)
         else:
             self._in1.duty_u16(0)
-            self._in2.duty_u16(_u16(-duty_permille))
+            self._in2.duty_u16(-duty_permille * _U16_MAX // DUTY_MAX_PERMILLE)
         self.duty_permille = duty_permille
 
     def enable(self, on):
         """Raise or drop the independent power-enable line."""
-        self._enable.value(1 if on else 0)
-        self.enabled = bool(on)
+        if on:
+            self._enable.value(1)
+            self.enabled = True
+        else:
+            self._enable.value(0)
+            self.enabled = False
 
     def off(self):
         self._in1.duty_u16(0)

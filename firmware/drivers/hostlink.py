@@ -49,16 +49,19 @@ class HostLink:
 
         Returns the number of complete lines delivered.
         """
+        budget = self._max_bytes_per_poll
+        if budget <= 0:
+            return 0
         uart = self._uart
+        waiting = uart.any()
+        if waiting <= 0:
+            # Nothing arrived (most ticks): no more work than this.
+            return 0
         chunk = self._chunk
         line = self.line
         capacity = len(line)
-        budget = self._max_bytes_per_poll
         lines = 0
-        while budget > 0:
-            waiting = uart.any()
-            if waiting <= 0:
-                break
+        while True:
             want = waiting if waiting < _CHUNK_BYTES else _CHUNK_BYTES
             if want > budget:
                 want = budget
@@ -85,6 +88,11 @@ class HostLink:
                     # The rest of this line cannot be delivered whole, so none is.
                     self._discarding = True
                     self._length = 0
+            if budget <= 0:
+                break
+            waiting = uart.any()
+            if waiting <= 0:
+                break
         return lines
 
     def write(self, data):

@@ -52,6 +52,8 @@ _GYRO_RATE_DLPF_HZ = const(1000)  # gyro output rate while the DLPF is on
 
 ACCEL_LSB_PER_G = const(16384)    # at +-2 g
 GYRO_LSB_PER_DPS = const(131)     # at +-250 deg/s
+_ACCEL_HALF_LSB = const(8192)     # ACCEL_LSB_PER_G // 2, for rounding
+_GYRO_HALF_LSB = const(65)        # GYRO_LSB_PER_DPS // 2
 
 _RESET_MS = const(100)
 _SELF_TEST_SETTLE_MS = const(60)   # a few DLPF time constants at 44 Hz
@@ -65,13 +67,6 @@ def _sleep_ms(ms):
         time.sleep_ms(ms)
     else:
         time.sleep(ms / 1000)
-
-
-def _s16(high, low):
-    value = (high << 8) | low
-    if value & 0x8000:
-        value -= 0x10000
-    return value
 
 
 def _div_round(num, den):
@@ -154,20 +149,38 @@ class MPU6050:
         """One burst read of accel, temperature and gyro into the raw attributes."""
         buf = self._buf14
         self._i2c.readfrom_mem_into(self._address, _ACCEL_XOUT_H, buf)
-        self.accel_x = _s16(buf[0], buf[1])
-        self.accel_y = _s16(buf[2], buf[3])
-        self.accel_z = _s16(buf[4], buf[5])
-        self.temp_raw = _s16(buf[6], buf[7])
-        self.gyro_x = _s16(buf[8], buf[9])
-        self.gyro_y = _s16(buf[10], buf[11])
-        self.gyro_z = _s16(buf[12], buf[13])
+        # Big-endian int16 pairs decoded inline (a helper call per value
+        # would be most of this method's time): v - ((v & 0x8000) << 1)
+        # subtracts 0x10000 when the sign bit is set.
+        v = (buf[0] << 8) | buf[1]
+        self.accel_x = v - ((v & 0x8000) << 1)
+        v = (buf[2] << 8) | buf[3]
+        self.accel_y = v - ((v & 0x8000) << 1)
+        v = (buf[4] << 8) | buf[5]
+        self.accel_z = v - ((v & 0x8000) << 1)
+        v = (buf[6] << 8) | buf[7]
+        self.temp_raw = v - ((v & 0x8000) << 1)
+        v = (buf[8] << 8) | buf[9]
+        self.gyro_x = v - ((v & 0x8000) << 1)
+        v = (buf[10] << 8) | buf[11]
+        self.gyro_y = v - ((v & 0x8000) << 1)
+        v = (buf[12] << 8) | buf[13]
+        self.gyro_z = v - ((v & 0x8000) << 1)
 
     def accel_mg(self, raw):
-        # |raw| <= 32768, so raw * 1000 stays a small int on the ESP32.
-        return _div_round(raw * 1000, ACCEL_LSB_PER_G)
+        # _div_round(raw * 1000, ACCEL_LSB_PER_G) written out (three calls a
+        # tick). |raw| <= 32768, so raw * 1000 stays a small int on the ESP32.
+        num = raw * 1000
+        if num >= 0:
+            return (num + _ACCEL_HALF_LSB) // ACCEL_LSB_PER_G
+        return -((_ACCEL_HALF_LSB - num) // ACCEL_LSB_PER_G)
 
     def gyro_mdeg_s(self, raw):
-        return _div_round(raw * 1000, GYRO_LSB_PER_DPS)
+        # _div_round(raw * 1000, GYRO_LSB_PER_DPS) written out.
+        num = raw * 1000
+        if num >= 0:
+            return (num + _GYRO_HALF_LSB) // GYRO_LSB_PER_DPS
+        return -((_GYRO_HALF_LSB - num) // GYRO_LSB_PER_DPS)
 
     def _average(self):
         sums = [0, 0, 0, 0, 0, 0]

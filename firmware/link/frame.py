@@ -2,7 +2,7 @@
 
 The CRC is CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no
 final XOR) of every byte before the b" *", written as four uppercase hex
-digits. crc16 and put_hex4 work on any buffer of ints and allocate nothing,
+digits. crc16 (over bytes or a bytearray) and put_hex4 allocate nothing,
 so the telemetry line can be framed inside the control tick.
 
 Usage::
@@ -59,7 +59,17 @@ def _table():
     return out
 
 
+def _pair_table(t):
+    # Two bytes at a time (see crc16): the register's high byte i taken
+    # through two byte steps, the second step's input byte being zero.
+    out = array("H")
+    for i in range(256):
+        out.append(((t[i] & 0xFF) << 8) ^ t[t[i] >> 8])
+    return out
+
+
 _CRC_TABLE = _table()
+_CRC_PAIR_TABLE = _pair_table(_CRC_TABLE)
 
 
 def crc16(data, start=0, end=-1):
@@ -68,8 +78,17 @@ def crc16(data, start=0, end=-1):
         end = len(data)
     crc = 0xFFFF
     table = _CRC_TABLE
-    for i in range(start, end):
-        crc = ((crc << 8) & 0xFFFF) ^ table[((crc >> 8) ^ data[i]) & 0xFF]
+    pair = _CRC_PAIR_TABLE
+    # Two bytes per step (the telemetry line is framed ten times a second
+    # inside the tick). One byte b moves the register (h, l) to
+    # (l << 8) ^ T[h ^ b]; two bytes b0, b1, since T is linear in its index
+    # (T[x ^ y] == T[x] ^ T[y]), to P[h ^ b0] ^ T[l ^ b1] with
+    # P[i] = ((T[i] & 0xFF) << 8) ^ T[T[i] >> 8]. Indexes need no mask:
+    # the register stays 16-bit and the data are bytes.
+    for i in range(start, end - 1, 2):
+        crc = pair[(crc >> 8) ^ data[i]] ^ table[(crc & 0xFF) ^ data[i + 1]]
+    if end > start and (end - start) & 1:
+        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ data[end - 1]]
     return crc
 
 

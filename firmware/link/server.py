@@ -173,8 +173,10 @@ class HostServer:
     def after_core(self, dt_ms):
         self._stop_up_seen = self._reads_stop and not self.core.inputs.stop
         try:
-            budget = self._budget + self._baud * dt_ms // 10000
-            self._budget = budget if budget < TX_FIFO_BYTES else TX_FIFO_BYTES
+            if self._budget < TX_FIFO_BYTES:
+                # (Full, it stays full: most ticks, between telemetry lines.)
+                budget = self._budget + self._baud * dt_ms // 10000
+                self._budget = budget if budget < TX_FIFO_BYTES else TX_FIFO_BYTES
             self._events()
             # Telemetry first: a flood of replies to noise must not starve it.
             if self.telemetry_on:
@@ -184,7 +186,8 @@ class HostServer:
                     self._tele_ms -= TELEMETRY_PERIOD_MS
                     if self._tele_ms >= TELEMETRY_PERIOD_MS:
                         self._tele_ms = 0
-            self._flush()
+            if self._queue:
+                self._flush()
             if self._pull_lines is not None and not self._queue:
                 self._pull_step()
         except Exception:

@@ -120,6 +120,14 @@ class Telemetry:
         del self._at
         self._names = {"": b"-"}
         self.count = 0
+        # What the buffer holds now, field by field: a field is rewritten
+        # only when its value changed (None: never written).
+        self._shown_theta = None
+        self._shown_sp = None
+        self._shown_cap = None
+        self._shown_hold_s = None
+        self._shown_state = None
+        self._shown_fault = None
 
     def _name(self, text):
         data = self._names.get(text)
@@ -135,25 +143,45 @@ class Telemetry:
         buf = self.buf
         _put_uint(buf, self._n, self.count, 5)
         self.count = (self.count + 1) % _SEQ_MOD
+        # Most fields repeat from one line to the next (the table at rest, the
+        # cap, the state): those keep the bytes already in the buffer.
         theta = core.theta_mdeg
-        _put_deg(buf, self._ang, theta)
-        _put_deg(buf, self._sp, core.setpoint_mdeg)
-        _put_deg(buf, self._cap, core.cap_mdeg)
+        if theta != self._shown_theta:
+            self._shown_theta = theta
+            _put_deg(buf, self._ang, theta)
+            pct = traction_pct(theta)
+            at = self._trac
+            buf[at] = 49 if pct >= 100 else 48
+            buf[at + 1] = 46
+            _put_uint(buf, at + 2, pct % 100, 2)
+        value = core.setpoint_mdeg
+        if value != self._shown_sp:
+            self._shown_sp = value
+            _put_deg(buf, self._sp, value)
+        value = core.cap_mdeg
+        if value != self._shown_cap:
+            self._shown_cap = value
+            _put_deg(buf, self._cap, value)
         hold_s = (core.hold_left_ms + 999) // 1000
         if hold_s < 0:
             hold_s = 0
         elif hold_s > _HOLD_MAX_S:
             hold_s = _HOLD_MAX_S
-        _put_uint(buf, self._hold, hold_s, 4)
-        pct = traction_pct(theta)
-        at = self._trac
-        buf[at] = 49 if pct >= 100 else 48
-        buf[at + 1] = 46
-        _put_uint(buf, at + 2, pct % 100, 2)
+        if hold_s != self._shown_hold_s:
+            self._shown_hold_s = hold_s
+            _put_uint(buf, self._hold, hold_s, 4)
         buf[self._hb] = 49 if core.heartbeat_ok else 48
         buf[self._brk] = 49 if core.brake_engaged else 48
         buf[self._al] = 49 if core.supervisor.alarm else 48
-        _put_text(buf, self._st, self._name(core.state), _STATE_WIDTH)
-        _put_text(buf, self._f, self._name(core.fault), _FAULT_WIDTH)
+        # A name always gives the same bytes (_name), so an unchanged name
+        # needs no copying.
+        text = core.state
+        if text != self._shown_state:
+            self._shown_state = text
+            _put_text(buf, self._st, self._name(text), _STATE_WIDTH)
+        text = core.fault
+        if text != self._shown_fault:
+            self._shown_fault = text
+            _put_text(buf, self._f, self._name(text), _FAULT_WIDTH)
         put_hex4(buf, self._crc, crc16(buf, 0, self._crc - 2))
         return buf

@@ -73,7 +73,18 @@ _DISAGREE_MS = const(100)
 _OVER_CAP_MS = const(100)
 _RUNAWAY_MDEG_S = const(2000)
 _RUNAWAY_MS = const(150)
-_OVERSPEED_MDEG_S = const(2000)
+# A fast runaway covers this much ground well before _RUNAWAY_MS: moved this
+# far the wrong way (on the gyro's rate) is a runaway too, so one starting at
+# the cap is stopped inside the 1 degree of SPEC R1.
+_RUNAWAY_TRAVEL_UDEG = const(300000)
+# Motor current with no drive commanded: the bridge is driving on its own,
+# even while the brake still holds the bed.
+_UNCOMMANDED_MA = const(500)
+_UNCOMMANDED_MS = const(30)
+# Faster than the setpoint by this much: driven by something other than our
+# command (a runaway along the direction of travel, e.g. a driver stuck at
+# a higher duty than the one commanded).
+_OVERSPEED_MDEG_S = const(1500)
 _SLIP_MDEG_S = const(500)
 _SLIP_MS = const(200)
 # Close enough to home to call the return finished.
@@ -111,6 +122,7 @@ class Signals:
         self.last_duty = 0
         self.brake_engaged_ms = 0
         self.stalled = False
+        self.current_ma = 0          # the actuator's measured current
         self.stop = False
         self.start_edge = False
         self.estop = False
@@ -161,6 +173,8 @@ class Supervisor:
         self._boot_settled_ms = -1
         self._over_cap_ms = 0
         self._runaway_ms = 0
+        self._runaway_udeg = 0
+        self._uncommanded_ms = 0
         self._slip_ms = 0
         self.hold_band = -1
         self.hold_ms = 0
@@ -353,15 +367,32 @@ class Supervisor:
             limit = _RUNAWAY_MDEG_S * 2 if s.rate_coarse else _RUNAWAY_MDEG_S
             moving_wrong = ((rate > limit and s.last_duty <= 0)
                             or (rate < -limit and s.last_duty >= 0))
-            self._runaway_ms = self._runaway_ms + dt_ms if moving_wrong else 0
+            if moving_wrong:
+                self._runaway_ms += dt_ms
+                if self._runaway_udeg < _RUNAWAY_TRAVEL_UDEG:
+                    # (bounded: stays a small int on the board)
+                    self._runaway_udeg += (rate if rate > 0 else -rate) * dt_ms
+            else:
+                self._runaway_ms = 0
+                self._runaway_udeg = 0
+            # The coarse rate lags and is noisy: only its time rule applies.
+            far = not s.rate_coarse and self._runaway_udeg >= _RUNAWAY_TRAVEL_UDEG
             # Faster than the setpoint, in the setpoint's direction or not:
-            # something other than our command is driving the motor.
+            # something other than our command is driving the motor. (Not
+            # while the bed is behind the setpoint: catching up with it is
+            # our command.)
             excess = rate - s.setpoint_rate_mdeg_s
             margin = _OVERSPEED_MDEG_S * 2 if s.rate_coarse else _OVERSPEED_MDEG_S
-            over = ((excess > margin and rate > limit)
-                    or (excess < -margin and rate < -limit))
+            lead = s.theta_mdeg - s.setpoint_mdeg
+            over = ((excess > margin and rate > limit and lead >= 0)
+                    or (excess < -margin and rate < -limit and lead <= 0))
             self._overspeed_ms = self._overspeed_ms + dt_ms if over else 0
-            if self._runaway_ms >= _RUNAWAY_MS or self._overspeed_ms >= _RUNAWAY_MS:
+            if s.last_duty == 0 and s.current_ma > _UNCOMMANDED_MA:
+                self._uncommanded_ms += dt_ms
+            else:
+                self._uncommanded_ms = 0
+            if (self._runaway_ms >= _RUNAWAY_MS or far or self._overspeed_ms >= _RUNAWAY_MS
+                    or self._uncommanded_ms >= _UNCOMMANDED_MS):
                 self._escalate(HALT, F_RUNAWAY, True)
         else:
             slipping = s.brake_engaged_ms > 100 and (rate > _SLIP_MDEG_S or rate < -_SLIP_MDEG_S)
@@ -474,7 +505,7 @@ class Supervisor:
                 self.accel_mdeg_s2 = spec.EMERGENCY_ACCEL_MDEG_S2
                 self.jerk_mdeg_s3 = spec.EMERGENCY_JERK_MDEG_S3
                 self.gate_rate_mdeg_s = lim.rate_mdeg_s
-            if s.at_target and s.setpoint_mdeg == home and self._near(theta, home):
+            if self._arrived(s, theta, home):
                 self.phase = AT_REST
                 self.action = NONE
                 self.event = "home"
@@ -494,10 +525,18 @@ class Supervisor:
                     self._phase_ms = 0
             if self.phase == TO_HOME:
                 self.target_mdeg = home
-                if s.at_target and s.setpoint_mdeg == home and self._near(theta, home):
+                if self._arrived(s, theta, home):
                     self.action = NONE
                     self.phase = AT_REST
                     self.event = "home"
+
+    def _arrived(self, s, theta, home):
+        """The way home is over: home reached, or on a brake table, the bed
+        resting head-up where the person's balance or the end stop holds it
+        (only they can move it; a released brake on a still bed helps nobody)."""
+        if s.at_target and s.setpoint_mdeg == home and self._near(theta, home):
+            return True
+        return self.brake_table and self._settled and theta < -_LEVEL_MDEG
 
     def _near(self, theta, home):
         d = theta - home
@@ -526,7 +565,7 @@ class Supervisor:
             self.out_release = False
             return
         theta = s.theta_mdeg
-        if duty > 0 and s.theta_high_mdeg >= self.cap_mdeg + _CAP_GATE_MDEG:
+        if duty > 0 and self.head_down_refused(s.theta_high_mdeg):
             # Never push further past the cap in force, whatever was proposed,
             # in any mode (an emergency's turn-around included).
             duty = 0
@@ -540,6 +579,10 @@ class Supervisor:
                 brake_release = False
         self.out_duty = duty
         self.out_release = brake_release
+
+    def head_down_refused(self, theta_high_mdeg):
+        """True while authorize() lets no drive push head-down: past the cap in force."""
+        return theta_high_mdeg >= self.cap_mdeg + _CAP_GATE_MDEG
 
     def state_name(self, seq_state):
         act = self.action
