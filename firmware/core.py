@@ -45,6 +45,8 @@ _BRAKE_LEAD_UDEG = const(2000000)
 # A brake table's bed counts as at rest after this long this still.
 _STILL_MDEG_S = const(200)
 _STILL_MS = const(3000)
+# Low-pass divisor for the position sensor's excess over the control angle.
+_EXCESS_FILTER = const(32)
 
 
 class Inputs:
@@ -99,6 +101,7 @@ class Core:
         self.position_rate_mdeg_s = 0
         self._brake_engaged_ms = 0
         self._still_ms = 0
+        self._excess_mdeg = 0
         self._pending_event = ""
         # The IMU's mounting error, measured by the level calibration.
         self.imu_offset_mdeg = 0
@@ -376,7 +379,11 @@ class Core:
                 traj.set_target(sup.target_mdeg)
         # The cap in force bounds every setpoint, whoever asked for it, in the
         # control angle's terms (less what the other sensor reads above it).
-        cap_ctrl = sup.cap_mdeg - (theta_high - theta)
+        # The other sensor's excess is filtered (about 0.3 s): taken raw, its
+        # noise would nudge a held target up a little at every peak, and each
+        # nudge makes the controller correct, hunting with the brake.
+        self._excess_mdeg += (theta_high - theta - self._excess_mdeg) // _EXCESS_FILTER
+        cap_ctrl = sup.cap_mdeg - self._excess_mdeg
         if act < EMERGENCY and traj.target_udeg > cap_ctrl * 1000 and traj.target_udeg > traj.pos_udeg:
             traj.set_target(cap_ctrl if cap_ctrl > traj.pos_udeg // 1000 else traj.pos_udeg // 1000)
         resting = (act == NONE and traj.at_target

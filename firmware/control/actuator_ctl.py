@@ -134,9 +134,13 @@ class ActuatorController:
             elif duty < -DUTY_MAX:
                 duty = -DUTY_MAX
             elif 0 < duty < _MIN_DUTY:
-                duty = _MIN_DUTY
+                # Raised to the least drive that moves the bed, but never
+                # against a setpoint that is moving the other way: that would
+                # push the wrong way, then hold the turn back for the
+                # reversal dead time (a STOP's turn toward home, for one).
+                duty = _MIN_DUTY if sp_rate_mdeg_s >= 0 else 0
             elif -_MIN_DUTY < duty < 0:
-                duty = -_MIN_DUTY
+                duty = -_MIN_DUTY if sp_rate_mdeg_s <= 0 else 0
         duty = self._reversal_guard(duty, dt_ms)
         self._watch_stall(duty, rate_mdeg_s, current_ma, current_limit_ma, dt_ms)
         self.duty_permille = duty
