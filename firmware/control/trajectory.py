@@ -43,6 +43,8 @@ _TAU_MS = const(40)
 # below what the actuator can resolve anyway.
 _SNAP_UDEG = const(100)
 _SNAP_MDEG_S = const(10)
+# Passing the target slower than this is landing on it.
+_LAND_MDEG_S = const(40)
 # Braking is planned at these eighths of the acceleration and jerk limits.
 _BRAKE_ACCEL_NUM = const(7)
 _BRAKE_JERK_NUM = const(4)
@@ -262,8 +264,11 @@ class Trajectory:
 
         remaining = (self.target_udeg - p_new) * sign
         slow = v_new <= _SNAP_MDEG_S and v_new >= -_SNAP_MDEG_S
-        if remaining <= 0 or (remaining <= _SNAP_UDEG and slow):
-            # Arrived (or would pass): land exactly on the target at rest.
+        landing = v_new <= _LAND_MDEG_S and v_new >= -_LAND_MDEG_S
+        if (remaining <= 0 and landing) or (remaining <= _SNAP_UDEG and slow):
+            # Arrived (or about to pass at a crawl): land exactly on the
+            # target at rest. Faster than that, a target set too close to
+            # stop for runs on past it and comes back, jerk-limited.
             self.pos_udeg = self.target_udeg
             self.vel_udeg_s = 0
             self.velocity_mdeg_s = 0

@@ -59,7 +59,7 @@ JERK_STEP_MDEG_S2 = 80000 * TICK_S
 REVERSAL_DEAD_TICKS = 20            # R4: 0.2 s at zero drive
 AT_REST = ("idle", "halted", "boot")
 DRIVE_CUT_EVENTS = ("stall", "stall_repeated")
-LANDING_MDEG_S = 200
+LANDING_MDEG_S = 40
 RUNNING = ("moving", "holding", "paused", "jog")
 HOLD_CEILINGS_S = ((30.0, 300.0), (60.0, 180.0), (90.0, 120.0))
 BEGINNER_HOLD_S = 120.0
@@ -204,10 +204,8 @@ class Watch:
         # A stall (possible pinch) or a halt cuts the drive at once, by design:
         # a jerk-limited stop would keep pushing into whatever is in the way.
         cut = state == "halted" or row[R_FW_EVENT] in DRIVE_CUT_EVENTS
-        # The trajectory lands on a target it reaches at once when the distance
-        # left is too short for a smooth stop: that happens only at a crawl (a
-        # STOP during a jog's first tenth of a second at home). Anything
-        # faster would be a real step and is judged.
+        # The trajectory lands on its target at a crawl (at most 0.04 deg/s):
+        # the last step below what the actuator resolves. Faster is judged.
         landing = (contiguous and row[R_RATE] == 0 and row[R_ACCEL] == 0
                    and abs(prev[R_RATE]) <= LANDING_MDEG_S)
         if landing:
