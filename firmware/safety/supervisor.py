@@ -509,6 +509,9 @@ class Supervisor:
                 self.phase = AT_REST
                 self.action = NONE
                 self.event = "home"
+                # A brake table can come to rest short of the setpoint: the
+                # command rests on the bed, so the brake holds it from now.
+                self.reset_trajectory = True
         elif act == RETURN:
             if self.phase == TO_HORIZONTAL:
                 # The bed itself must be there: on a brake table the setpoint
@@ -529,6 +532,7 @@ class Supervisor:
                     self.action = NONE
                     self.phase = AT_REST
                     self.event = "home"
+                    self.reset_trajectory = True     # as above
 
     def _arrived(self, s, theta, home):
         """The way home is over: home reached, or on a brake table, the bed
