@@ -37,15 +37,31 @@ _U16_MAX = const(65535)
 # are written out in it rather than called.
 
 
-class PwmDirBridge:
+class _EnableLine:
+    """The independent power-enable line both bridge wirings share."""
+
+    def __init__(self, enable_pin: "machine.Pin") -> None:
+        self._enable = enable_pin
+        self.enabled = False
+
+    def enable(self, on):
+        """Raise or drop the independent power-enable line."""
+        if on:
+            self._enable.value(1)
+            self.enabled = True
+        else:
+            self._enable.value(0)
+            self.enabled = False
+
+
+class PwmDirBridge(_EnableLine):
     def __init__(self, pwm: "machine.PWM", dir_pin: "machine.Pin",
                  enable_pin: "machine.Pin", positive_duty_extends: bool = True) -> None:
         self._pwm = pwm
         self._dir = dir_pin
-        self._enable = enable_pin
+        _EnableLine.__init__(self, enable_pin)
         self.positive_duty_extends = positive_duty_extends
         self.duty_permille = 0
-        self.enabled = False
         self.off()
         self._dir_level = 0
         self._dir.value(0)
@@ -70,30 +86,20 @@ class PwmDirBridge:
         self._pwm.duty_u16(magnitude * _U16_MAX // DUTY_MAX_PERMILLE)
         self.duty_permille = duty_permille
 
-    def enable(self, on):
-        """Raise or drop the independent power-enable line."""
-        if on:
-            self._enable.value(1)
-            self.enabled = True
-        else:
-            self._enable.value(0)
-            self.enabled = False
-
     def off(self):
         self._pwm.duty_u16(0)
         self.duty_permille = 0
         self.enable(False)
 
 
-class In1In2Bridge:
+class In1In2Bridge(_EnableLine):
     def __init__(self, in1_pwm: "machine.PWM", in2_pwm: "machine.PWM",
                  enable_pin: "machine.Pin", positive_duty_extends: bool = True) -> None:
         self._in1 = in1_pwm
         self._in2 = in2_pwm
-        self._enable = enable_pin
+        _EnableLine.__init__(self, enable_pin)
         self.positive_duty_extends = positive_duty_extends
         self.duty_permille = 0
-        self.enabled = False
         self.off()
 
     def set_duty(self, duty_permille):
@@ -111,15 +117,6 @@ class In1In2Bridge:
             self._in1.duty_u16(0)
             self._in2.duty_u16(-duty_permille * _U16_MAX // DUTY_MAX_PERMILLE)
         self.duty_permille = duty_permille
-
-    def enable(self, on):
-        """Raise or drop the independent power-enable line."""
-        if on:
-            self._enable.value(1)
-            self.enabled = True
-        else:
-            self._enable.value(0)
-            self.enabled = False
 
     def off(self):
         self._in1.duty_u16(0)
