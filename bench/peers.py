@@ -40,7 +40,11 @@ Metrics (the true angle from the plant throughout; t0 = the START press):
 - settling_s: from t0 until the true angle stays within SETTLE_BAND_DEG of
   the target for the rest of the window [t0, t_end), t_end being the earlier
   of t0 + reference move time + hold and the controller's own start of its
-  return. None if it is outside the band at the end of the window;
+  return. None if it is outside the band at the end of the window. The
+  ideal R4 move (the ruckig reference below, sampled like a trace) settles
+  in settling_reference_s; a controller inside R4's limits cannot settle
+  sooner, so a time more than one tick below it means those limits were
+  broken and is not counted as best (as for home_ratio);
 - rms_tracking_deg: RMS of (true angle - reference) over the same window,
   one sample per tick. The reference is the time-optimal jerk-limited profile
   (`ruckig`) from the true start angle to the target under R4 (6 deg/s,
@@ -165,11 +169,12 @@ PID_TUNE_GRID = {"kp": (0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8, 1.2),
 PID_TUNE_MAX_REVERSALS = 10
 
 CONTROLLERS = ("ours", "pid", "bang_bang")
-# (metric, unit, better): better "low" is scored; None is context only.
+# (metric, unit, better): "low", "high", "ratio" (see home_ratio) and "r4"
+# (see settling_s) are scored; None is context only.
 METRICS = (
     ("overshoot_target_deg", "deg", "low"),
     ("overshoot_cap_deg", "deg", "low"),
-    ("settling_s", "s", "low"),
+    ("settling_s", "s", "r4"),
     ("rms_tracking_deg", "deg", "low"),
     ("emergency_latency_s", "s", "low"),
     ("emergency_motion_s", "s", None),
@@ -755,6 +760,7 @@ def run_peers():
         # What the ideal R4 move itself scores on the settling row.
         "settling_reference_s": round(settling_time_s(ref_trace, TARGET_DEG, 0, len(ref_trace),
                                                       tick_s), 3),
+        "tick_s": tick_s,
         "target_deg": TARGET_DEG,
         "cap_deg": TARGET_DEG,
         "home_deg": home_deg,
@@ -773,14 +779,20 @@ def run_peers():
 def best_of(peers):
     """metric -> the controllers best on it (ties share). Lower is better,
     except home_ratio: the lowest at or above 1.0, since below 1.0 means R5's
-    limits were broken (those are not eligible)."""
+    limits were broken, and settling_s: the lowest not below the ideal R4
+    move's (less one tick), since a faster one broke R4's limits (neither
+    is eligible)."""
     best = {}
+    ref = peers["reference"]
+    settle_floor_s = ref["settling_reference_s"] - ref["tick_s"] - 1e-9
     for key, _unit, better in METRICS:
         if better is None:
             continue
         vals = {c: peers[c][key] for c in CONTROLLERS if peers[c][key] is not None}
         if better == "ratio":
             vals = {c: v for c, v in vals.items() if v >= 1.0 - 1e-9}
+        elif better == "r4":
+            vals = {c: v for c, v in vals.items() if v >= settle_floor_s}
         if not vals:
             best[key] = []
             continue
@@ -799,7 +811,7 @@ def format_table(peers):
              "peak_accel_deg_s2": "R4 ceiling %g" % NORMAL_ACCEL_DEG_S2,
              "home_s": "reference %.3f from %g" % (ref["home_reference_s_from_target"],
                                                    ref["target_deg"])}
-    extra = {"settling_s": "  (ideal R4 move: %.2f)" % ref["settling_reference_s"]}
+    extra = {"settling_s": "  (ideal R4 move: %.2f; sooner breaks R4)" % ref["settling_reference_s"]}
     for key, _unit, better in METRICS:
         cells = []
         for c in CONTROLLERS:

@@ -47,6 +47,10 @@ _STILL_MDEG_S = const(200)
 _STILL_MS = const(3000)
 # Low-pass divisor for the position sensor's excess over the control angle.
 _EXCESS_FILTER = const(32)
+# The cap clamp follows a lower limit at once but a higher one only once it
+# has risen this far: small rises would start moves smaller than the
+# controller's deadband, each releasing the brake for nothing.
+_CLAMP_RAISE_MDEG = const(150)
 
 
 class Inputs:
@@ -102,6 +106,7 @@ class Core:
         self._brake_engaged_ms = 0
         self._still_ms = 0
         self._excess_mdeg = 0
+        self._clamp_mdeg = 0
         self._pending_event = ""
         # The IMU's mounting error, measured by the level calibration.
         self.imu_offset_mdeg = 0
@@ -384,6 +389,9 @@ class Core:
         # nudge makes the controller correct, hunting with the brake.
         self._excess_mdeg += (theta_high - theta - self._excess_mdeg) // _EXCESS_FILTER
         cap_ctrl = sup.cap_mdeg - self._excess_mdeg
+        if self._clamp_mdeg < cap_ctrl < self._clamp_mdeg + _CLAMP_RAISE_MDEG:
+            cap_ctrl = self._clamp_mdeg
+        self._clamp_mdeg = cap_ctrl
         if act < EMERGENCY and traj.target_udeg > cap_ctrl * 1000 and traj.target_udeg > traj.pos_udeg:
             traj.set_target(cap_ctrl if cap_ctrl > traj.pos_udeg // 1000 else traj.pos_udeg // 1000)
         resting = (act == NONE and traj.at_target
@@ -404,6 +412,10 @@ class Core:
                                         rate, dt_ms)
             duty = 0
         else:
+            lim = traj.rate_mdeg_s
+            if traj.gate_rate_mdeg_s >= 0 and traj.pos_udeg <= traj.gate_udeg:
+                lim = traj.gate_rate_mdeg_s
+            self.actuator.rate_limit_mdeg_s = lim
             duty = self.actuator.update(sp, sp_rate, theta, rate,
                                         inp.current_ma, self.current_limit_ma, dt_ms)
             release = duty != 0 or not traj.at_target

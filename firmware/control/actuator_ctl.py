@@ -75,6 +75,9 @@ class ActuatorController:
         self.settled = False
         self._rest_ms = 0
         self.reversal_blocked = False
+        self._leaving = False
+        # The rate in force (mdeg/s) the bed's own speed is held to; 0: none.
+        self.rate_limit_mdeg_s = 0
 
     def reset(self):
         """Forget the integral and any stall (a new motion, or after a halt)."""
@@ -83,6 +86,7 @@ class ActuatorController:
         self._overcurrent_ms = 0
         self._drive_ms = 0
         self.stalled = False
+        self._leaving = False
 
     def ff_permille_per_deg_s(self, angle_mdeg):
         i = (angle_mdeg - FF_ORIGIN_MDEG) // FF_STEP_MDEG
@@ -95,7 +99,22 @@ class ActuatorController:
     def update(self, sp_mdeg, sp_rate_mdeg_s, theta_mdeg, rate_mdeg_s,
                current_ma, current_limit_ma, dt_ms):
         err = sp_mdeg - theta_mdeg
-        ff = sp_rate_mdeg_s * self.ff_permille_per_deg_s(sp_mdeg) // 1000
+        gain = self.ff_permille_per_deg_s(sp_mdeg)
+        ff = sp_rate_mdeg_s * gain // 1000
+        if self.settled and sp_rate_mdeg_s != 0:
+            # What is left of the integral pushed toward the old setpoint.
+            self._leaving = True
+            self.integ_permille = 0
+        if self._leaving:
+            if (sp_rate_mdeg_s > 0 and err < 0) or (sp_rate_mdeg_s < 0 and err > 0):
+                # A move starting from a hold that settled with the bed a
+                # little ahead of the setpoint (inside the deadband, or the
+                # stiction allowance): not pulled back, so the drive follows
+                # the setpoint's direction from its first tick (a STOP's turn
+                # toward home, for one) until the setpoint has caught up.
+                err = 0
+            else:
+                self._leaving = False
         p_term = err * _KP_NUM // _KP_DIV
         if sp_rate_mdeg_s != 0:
             self.settled = False
@@ -119,6 +138,27 @@ class ActuatorController:
         else:
             duty = ff + p_term + self.integ_permille
             growing = err * _KI_NUM * dt_ms // _KI_DIV
+            # Speed governor: a bed that broke away late (a load to lift at
+            # the start of a move) would otherwise catch up faster than the
+            # rate in force. Past it, the excess speed is taken off the
+            # drive and the integral stops growing that way.
+            lim = self.rate_limit_mdeg_s
+            over = 0
+            if lim > 0:
+                if rate_mdeg_s > lim and duty > 0:
+                    over = rate_mdeg_s - lim
+                elif rate_mdeg_s < -lim and duty < 0:
+                    over = rate_mdeg_s + lim
+            if over != 0:
+                # Taken down toward the feed-forward of the setpoint's own
+                # speed (inside the limit), never below it.
+                governed = duty - over * gain // 1000
+                if duty > 0:
+                    duty = governed if governed > ff else (ff if ff < duty else duty)
+                else:
+                    duty = governed if governed < ff else (ff if ff > duty else duty)
+                if (growing > 0) == (over > 0):
+                    growing = 0
             # Anti-windup: integrate only if that does not push further into
             # saturation.
             if not ((duty >= DUTY_MAX and growing > 0) or (duty <= -DUTY_MAX and growing < 0)):
@@ -127,8 +167,8 @@ class ActuatorController:
                     integ = _INTEG_LIMIT
                 elif integ < -_INTEG_LIMIT:
                     integ = -_INTEG_LIMIT
+                duty += integ - self.integ_permille
                 self.integ_permille = integ
-                duty = ff + p_term + integ
             if duty > DUTY_MAX:
                 duty = DUTY_MAX
             elif duty < -DUTY_MAX:

@@ -141,3 +141,41 @@ def test_over_current_for_100_ms_is_a_stall():
     assert not ctl.stalled
     ctl.update(2000, 0, 0, 1000, 9000, 7000, DT)
     assert ctl.stalled
+
+
+def _run_move(ctl, breakaway_permille, ticks, rate_limit_mdeg_s):
+    """A setpoint moving at 6 deg/s from rest, on a bed that does not move
+    until the drive passes breakaway_permille (a load to lift), then turns
+    RATE_PER_PERMILLE per permille above it. Returns the bed's peak speed."""
+    ctl.rate_limit_mdeg_s = rate_limit_mdeg_s
+    theta = sp = rate = 0
+    peak = 0
+    for _ in range(ticks):
+        sp += 6000 * DT // 1000
+        duty = ctl.update(sp, 6000, theta, rate, 0, 0, DT)
+        rate = max(0, duty - breakaway_permille) * RATE_PER_PERMILLE
+        theta += rate * DT // 1000
+        peak = max(peak, rate)
+    return peak, theta, sp
+
+
+def test_a_bed_that_broke_away_late_catches_up_within_the_rate_in_force():
+    # Without the governor it would catch up faster than the setpoint moves.
+    peak, _, _ = _run_move(_ctl(), 200, 600, 0)
+    assert peak > 6600
+    peak, theta, sp = _run_move(_ctl(), 200, 600, 6000)
+    assert peak <= 6060                         # it reacts a tick late
+    assert sp - theta < 3000                    # and it still follows
+
+
+def test_leaving_a_hold_the_drive_follows_the_setpoint_from_its_first_tick():
+    # Settled with the bed 0.3 degree below the setpoint (stiction held it
+    # there after a while of pushing), then a STOP turns the setpoint toward
+    # home: the first moving tick already drives that way, not up toward
+    # where the setpoint was.
+    ctl = _ctl()
+    for _ in range(300):
+        duty = ctl.update(60000, 0, 59700, 0, 0, 0, DT)
+    assert ctl.settled and duty == 0
+    duty = ctl.update(59999, -4, 59700, 0, 0, 0, DT)
+    assert duty < 0
