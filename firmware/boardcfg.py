@@ -26,6 +26,12 @@ Rules beyond the obvious types and ranges, and why:
   margins that mean a broken wire; the current limit is below ADC full scale;
 - watchdog_ms <= 1000 so a stalled loop cannot run the motor for long.
 """
+try:
+    from micropython import const
+except ImportError:
+    def const(x):  # type: ignore[misc]
+        return x
+
 import json
 
 from drivers.analog import ADC_MAX_COUNTS, RAIL_MARGIN_COUNTS
@@ -38,14 +44,14 @@ class BoardError(ValueError):
 
 
 TICK_MS = 10
-MECH_MIN_LIMIT_DEG = -90
-MECH_MAX_LIMIT_DEG = 95
-RATED_MASS_CEILING_KG = 300
-WATCHDOG_MIN_MS = 100
-WATCHDOG_MAX_MS = 1000
-LEVEL_OFFSET_MAX_MDEG = 10000
-MPU_ADDRESSES = (0x68, 0x69)
-MPU_MAX_I2C_HZ = 400000
+_MECH_MIN_LIMIT_DEG = const(-90)
+_MECH_MAX_LIMIT_DEG = const(95)
+_RATED_MASS_CEILING_KG = const(300)
+_WATCHDOG_MIN_MS = const(100)
+_WATCHDOG_MAX_MS = const(1000)
+_LEVEL_OFFSET_MAX_MDEG = const(10000)
+_MPU_ADDRESSES = const((0x68, 0x69))
+_MPU_MAX_I2C_HZ = const(400000)
 
 
 def _span(first, last):
@@ -206,9 +212,9 @@ def validate_board(board):
     drive = check.choice("drive", board["drive"], _DRIVES)
 
     mech_min = check.number("mech_min_deg", board["mech_min_deg"],
-                            MECH_MIN_LIMIT_DEG, MECH_MAX_LIMIT_DEG)
+                            _MECH_MIN_LIMIT_DEG, _MECH_MAX_LIMIT_DEG)
     mech_max = check.number("mech_max_deg", board["mech_max_deg"],
-                            MECH_MIN_LIMIT_DEG, MECH_MAX_LIMIT_DEG)
+                            _MECH_MIN_LIMIT_DEG, _MECH_MAX_LIMIT_DEG)
     if mech_max <= 0 or mech_min >= 0:
         check.fail("mech_max_deg", "mechanical range %s..%s must include horizontal (0)"
                    % (mech_min, mech_max))
@@ -216,9 +222,9 @@ def validate_board(board):
     if home >= 0:
         # SPEC 2: home is the head-up loading position.
         check.fail("home_deg", "%s must be head-up (below 0)" % (home,))
-    check.number("rated_mass_kg", board["rated_mass_kg"], 0, RATED_MASS_CEILING_KG, low_open=True)
+    check.number("rated_mass_kg", board["rated_mass_kg"], 0, _RATED_MASS_CEILING_KG, low_open=True)
     check.integer("tick_ms", board["tick_ms"], TICK_MS, TICK_MS)
-    check.integer("watchdog_ms", board["watchdog_ms"], WATCHDOG_MIN_MS, WATCHDOG_MAX_MS)
+    check.integer("watchdog_ms", board["watchdog_ms"], _WATCHDOG_MIN_MS, _WATCHDOG_MAX_MS)
 
     # Safety outputs first, so a clash names the less critical pin.
     _check_brake(check, board["brake"])
@@ -285,8 +291,8 @@ def _check_position(check, sensor, mech_min_mdeg, mech_max_mdeg):
             check.fail(path, "must be a [raw, angle_mdeg] pair")
         raw = check.integer(path + "[0]", point[0], RAIL_MARGIN_COUNTS,
                             ADC_MAX_COUNTS - RAIL_MARGIN_COUNTS)
-        check.integer(path + "[1]", point[1], MECH_MIN_LIMIT_DEG * 1000,
-                      MECH_MAX_LIMIT_DEG * 1000)
+        check.integer(path + "[1]", point[1], _MECH_MIN_LIMIT_DEG * 1000,
+                      _MECH_MAX_LIMIT_DEG * 1000)
         if i == 0:
             continue
         if raw <= cal[i - 1][0]:
@@ -338,8 +344,8 @@ def _check_imu(check, imu):
     check.integer("imu.i2c_id", imu["i2c_id"], 0, 1)
     check.pin("imu.scl", imu["scl"], "i2c")
     check.pin("imu.sda", imu["sda"], "i2c")
-    check.integer("imu.freq_hz", imu["freq_hz"], 10000, MPU_MAX_I2C_HZ)
-    if imu["address"] not in MPU_ADDRESSES or not _is_int(imu["address"]):
+    check.integer("imu.freq_hz", imu["freq_hz"], 10000, _MPU_MAX_I2C_HZ)
+    if imu["address"] not in _MPU_ADDRESSES or not _is_int(imu["address"]):
         check.fail("imu.address", "%r is not 104 (0x68) or 105 (0x69)" % (imu["address"],))
     along = check.choice("imu.along", imu["along"], AXES)
     normal = check.choice("imu.normal", imu["normal"], AXES)
@@ -352,7 +358,7 @@ def _check_imu(check, imu):
         check.fail("imu.pitch", "%s, but normal x along is %s: a positive pitch rate must "
                    "turn the table head-down" % (pitch, pitch_axis(along, normal)))
     check.integer("imu.level_offset_mdeg", imu["level_offset_mdeg"],
-                  -LEVEL_OFFSET_MAX_MDEG, LEVEL_OFFSET_MAX_MDEG)
+                  -_LEVEL_OFFSET_MAX_MDEG, _LEVEL_OFFSET_MAX_MDEG)
 
 
 def _check_buttons(check, buttons):

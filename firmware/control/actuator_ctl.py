@@ -13,7 +13,7 @@ positive = head-down.
   REVERSAL_DEAD_MS at zero in between, which spares the H-bridge and the
   gearbox a shoot-through and a torque reversal.
 - Stall: drive pushed to its limit while the bed barely turns, for longer
-  than STALL_MS, or over-current for longer than OVERCURRENT_MS.
+  than STALL_MS, or over-current for longer than _OVERCURRENT_MS.
 
 Use: ::
 
@@ -45,19 +45,19 @@ _SETTLE_GIVE_UP_MS = const(1500)
 # energized without turning.
 _MIN_DUTY = const(40)
 STALL_DUTY = const(850)
-STALL_RATE_MDEG_S = const(300)
+_STALL_RATE_MDEG_S = const(300)
 STALL_MS = const(300)
-OVERCURRENT_MS = const(100)
+_OVERCURRENT_MS = const(100)
 # Pinch: the current jumps this far above what this motion has been drawing.
 # The baseline follows slow changes (the lever arm, the person shifting) with
 # a time constant of about 2 s, and is learnt over the first 300 ms of each
 # motion, during which only the absolute limit applies.
-PINCH_RISE_MA = const(2000)
+_PINCH_RISE_MA = const(2000)
 _BASELINE_DIV = const(200)
 _BASELINE_LEARN_MS = const(300)
 # Feed-forward table: one entry per 2 degrees from -90 degrees.
-FF_STEP_MDEG = const(2000)
-FF_ORIGIN_MDEG = const(-90000)
+_FF_STEP_MDEG = const(2000)
+_FF_ORIGIN_MDEG = const(-90000)
 
 
 class ActuatorController:
@@ -89,7 +89,7 @@ class ActuatorController:
         self._leaving = False
 
     def ff_permille_per_deg_s(self, angle_mdeg):
-        i = (angle_mdeg - FF_ORIGIN_MDEG) // FF_STEP_MDEG
+        i = (angle_mdeg - _FF_ORIGIN_MDEG) // _FF_STEP_MDEG
         if i < 0:
             i = 0
         elif i >= len(self._ff):
@@ -203,7 +203,7 @@ class ActuatorController:
 
     def _watch_stall(self, duty, rate_mdeg_s, current_ma, current_limit_ma, dt_ms):
         pushing = duty >= STALL_DUTY or duty <= -STALL_DUTY
-        still = -STALL_RATE_MDEG_S < rate_mdeg_s < STALL_RATE_MDEG_S
+        still = -_STALL_RATE_MDEG_S < rate_mdeg_s < _STALL_RATE_MDEG_S
         if pushing and still:
             self._stall_ms += dt_ms
         else:
@@ -217,7 +217,7 @@ class ActuatorController:
                 # Average of the first samples of this motion.
                 n = self._drive_ms // dt_ms
                 self.baseline_ma += (current_ma - self.baseline_ma) // n
-            elif current_ma - self.baseline_ma > PINCH_RISE_MA:
+            elif current_ma - self.baseline_ma > _PINCH_RISE_MA:
                 over = True
             else:
                 self.baseline_ma += (current_ma - self.baseline_ma) // _BASELINE_DIV
@@ -225,7 +225,7 @@ class ActuatorController:
             self._overcurrent_ms += dt_ms
         else:
             self._overcurrent_ms = 0
-        if self._stall_ms >= STALL_MS or self._overcurrent_ms >= OVERCURRENT_MS:
+        if self._stall_ms >= STALL_MS or self._overcurrent_ms >= _OVERCURRENT_MS:
             self.stalled = True
 
 
@@ -239,7 +239,7 @@ def build_ff_table(cal, rate_deg_s_full_duty):
     fixes the scale at the steepest-lever (slowest) part of the range.
     Called once at start-up; allocates.
     """
-    n = (92000 - FF_ORIGIN_MDEG) // FF_STEP_MDEG + 1
+    n = (92000 - _FF_ORIGIN_MDEG) // _FF_STEP_MDEG + 1
     table = [1000 * 1000 // int(rate_deg_s_full_duty * 1000)] * n
     if not cal or len(cal) < 2:
         return table
@@ -252,7 +252,7 @@ def build_ff_table(cal, rate_deg_s_full_duty):
     slope_max = max(slopes)
     nominal_mdeg_s = int(rate_deg_s_full_duty * 1000)
     for i in range(n):
-        angle = FF_ORIGIN_MDEG + i * FF_STEP_MDEG + FF_STEP_MDEG // 2
+        angle = _FF_ORIGIN_MDEG + i * _FF_STEP_MDEG + _FF_STEP_MDEG // 2
         k = 0
         while k < len(slopes) - 1 and cal[k + 1][1] <= angle:
             k += 1

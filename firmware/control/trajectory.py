@@ -52,7 +52,7 @@ _BRAKE_JERK_NUM = const(4)
 # bounds 2 v^2 / 3 * 1000 below 2**30.
 _TERMINAL_MDEG_S = const(1200)
 # Speed gate: no gate.
-NO_GATE = const(-1)
+_NO_GATE = const(-1)
 
 
 class Trajectory:
@@ -78,7 +78,7 @@ class Trajectory:
         # gate_rate_mdeg_s: the emergency return slows to the normal rate at
         # horizontal this way instead of braking hard after crossing it.
         self.gate_udeg = 0
-        self.gate_rate_mdeg_s = NO_GATE
+        self.gate_rate_mdeg_s = _NO_GATE
         self.at_target = True
 
     def reset(self, position_mdeg):
@@ -121,7 +121,7 @@ class Trajectory:
         self.gate_rate_mdeg_s = gate_rate_mdeg_s
 
     def clear_gate(self):
-        self.gate_rate_mdeg_s = NO_GATE
+        self.gate_rate_mdeg_s = _NO_GATE
 
     def position_mdeg(self):
         return self.pos_udeg // 1000

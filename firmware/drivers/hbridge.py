@@ -28,12 +28,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import machine
 
-DUTY_MAX_PERMILLE = const(1000)
+_DUTY_MAX_PERMILLE = const(1000)
 _U16_MAX = const(65535)
 
 
 # set_duty runs every tick: the clamp and the scaling to the PWM register
-# (magnitude * _U16_MAX // DUTY_MAX_PERMILLE; 1000 * 65535 fits a small int)
+# (magnitude * _U16_MAX // _DUTY_MAX_PERMILLE; 1000 * 65535 fits a small int)
 # are written out in it rather than called.
 
 
@@ -68,10 +68,10 @@ class PwmDirBridge(_EnableLine):
 
     def set_duty(self, duty_permille):
         """Drive at duty_permille (clamped to +-1000); the sign picks DIR."""
-        if duty_permille > DUTY_MAX_PERMILLE:
-            duty_permille = DUTY_MAX_PERMILLE
-        elif duty_permille < -DUTY_MAX_PERMILLE:
-            duty_permille = -DUTY_MAX_PERMILLE
+        if duty_permille > _DUTY_MAX_PERMILLE:
+            duty_permille = _DUTY_MAX_PERMILLE
+        elif duty_permille < -_DUTY_MAX_PERMILLE:
+            duty_permille = -_DUTY_MAX_PERMILLE
         if duty_permille > 0:
             level = 1
             magnitude = duty_permille
@@ -83,7 +83,7 @@ class PwmDirBridge(_EnableLine):
             self._pwm.duty_u16(0)
             self._dir.value(level)
             self._dir_level = level
-        self._pwm.duty_u16(magnitude * _U16_MAX // DUTY_MAX_PERMILLE)
+        self._pwm.duty_u16(magnitude * _U16_MAX // _DUTY_MAX_PERMILLE)
         self.duty_permille = duty_permille
 
     def off(self):
@@ -104,18 +104,18 @@ class In1In2Bridge(_EnableLine):
 
     def set_duty(self, duty_permille):
         """Drive at duty_permille (clamped to +-1000): PWM on IN1 if positive, IN2 if negative."""
-        if duty_permille > DUTY_MAX_PERMILLE:
-            duty_permille = DUTY_MAX_PERMILLE
-        elif duty_permille < -DUTY_MAX_PERMILLE:
-            duty_permille = -DUTY_MAX_PERMILLE
+        if duty_permille > _DUTY_MAX_PERMILLE:
+            duty_permille = _DUTY_MAX_PERMILLE
+        elif duty_permille < -_DUTY_MAX_PERMILLE:
+            duty_permille = -_DUTY_MAX_PERMILLE
         # The idle input goes low before the other is driven, so both are
         # never high together (that would short-brake the motor mid-move).
         if duty_permille >= 0:
             self._in2.duty_u16(0)
-            self._in1.duty_u16(duty_permille * _U16_MAX // DUTY_MAX_PERMILLE)
+            self._in1.duty_u16(duty_permille * _U16_MAX // _DUTY_MAX_PERMILLE)
         else:
             self._in1.duty_u16(0)
-            self._in2.duty_u16(-duty_permille * _U16_MAX // DUTY_MAX_PERMILLE)
+            self._in2.duty_u16(-duty_permille * _U16_MAX // _DUTY_MAX_PERMILLE)
         self.duty_permille = duty_permille
 
     def off(self):

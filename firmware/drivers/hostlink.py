@@ -29,12 +29,12 @@ if TYPE_CHECKING:
 _NEWLINE = const(10)
 LINE_BYTES = const(256)
 _CHUNK_BYTES = const(64)
-MAX_BYTES_PER_POLL = const(512)
+_MAX_BYTES_PER_POLL = const(512)
 
 
 class HostLink:
     def __init__(self, uart: "machine.UART", line_bytes: int = LINE_BYTES,
-                 max_bytes_per_poll: int = MAX_BYTES_PER_POLL) -> None:
+                 max_bytes_per_poll: int = _MAX_BYTES_PER_POLL) -> None:
         self._uart = uart
         self._chunk = bytearray(_CHUNK_BYTES)
         self.line = bytearray(line_bytes)

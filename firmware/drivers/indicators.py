@@ -28,9 +28,9 @@ TONE_HZ = const(2700)      # typical piezo resonance: loudest for the power
 _DUTY_HALF_U16 = const(32768)
 
 BEEP = (120,)
-DOUBLE_BEEP = (120, 120, 120)
+_DOUBLE_BEEP = const((120, 120, 120))
 ALARM = (400, 200, 400, 200, 400, 1400)
-WARNING_TONE = (250, 250)   # repeated for the boot-while-inverted warning
+_WARNING_TONE = const((250, 250))   # repeated for the boot-while-inverted warning
 BLINK_SLOW = (500, 500)
 BLINK_FAST = (100, 100)
 

@@ -50,10 +50,10 @@ _ACCEL_FS_8G = const(0x10)        # the self-test is specified at +-8 g
 _SELF_TEST_BITS = const(0xE0)     # XA_ST/YA_ST/ZA_ST or XG_ST/YG_ST/ZG_ST
 _GYRO_RATE_DLPF_HZ = const(1000)  # gyro output rate while the DLPF is on
 
-ACCEL_LSB_PER_G = const(16384)    # at +-2 g
-GYRO_LSB_PER_DPS = const(131)     # at +-250 deg/s
-_ACCEL_HALF_LSB = const(8192)     # ACCEL_LSB_PER_G // 2, for rounding
-_GYRO_HALF_LSB = const(65)        # GYRO_LSB_PER_DPS // 2
+_ACCEL_LSB_PER_G = const(16384)    # at +-2 g
+_GYRO_LSB_PER_DPS = const(131)     # at +-250 deg/s
+_ACCEL_HALF_LSB = const(8192)     # _ACCEL_LSB_PER_G // 2, for rounding
+_GYRO_HALF_LSB = const(65)        # _GYRO_LSB_PER_DPS // 2
 
 _RESET_MS = const(100)
 _SELF_TEST_SETTLE_MS = const(60)   # a few DLPF time constants at 44 Hz
@@ -168,19 +168,19 @@ class MPU6050:
         self.gyro_z = v - ((v & 0x8000) << 1)
 
     def accel_mg(self, raw):
-        # _div_round(raw * 1000, ACCEL_LSB_PER_G) written out (three calls a
+        # _div_round(raw * 1000, _ACCEL_LSB_PER_G) written out (three calls a
         # tick). |raw| <= 32768, so raw * 1000 stays a small int on the ESP32.
         num = raw * 1000
         if num >= 0:
-            return (num + _ACCEL_HALF_LSB) // ACCEL_LSB_PER_G
-        return -((_ACCEL_HALF_LSB - num) // ACCEL_LSB_PER_G)
+            return (num + _ACCEL_HALF_LSB) // _ACCEL_LSB_PER_G
+        return -((_ACCEL_HALF_LSB - num) // _ACCEL_LSB_PER_G)
 
     def gyro_mdeg_s(self, raw):
-        # _div_round(raw * 1000, GYRO_LSB_PER_DPS) written out.
+        # _div_round(raw * 1000, _GYRO_LSB_PER_DPS) written out.
         num = raw * 1000
         if num >= 0:
-            return (num + _GYRO_HALF_LSB) // GYRO_LSB_PER_DPS
-        return -((_GYRO_HALF_LSB - num) // GYRO_LSB_PER_DPS)
+            return (num + _GYRO_HALF_LSB) // _GYRO_LSB_PER_DPS
+        return -((_GYRO_HALF_LSB - num) // _GYRO_LSB_PER_DPS)
 
     def _average(self):
         sums = [0, 0, 0, 0, 0, 0]

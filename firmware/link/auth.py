@@ -12,6 +12,12 @@ Usage::
     auth = Authenticator(key)               # 32 bytes from device_key.bin
     ok, why = auth.verify(msg_bytes, mac_hex, counter, last_counter)
 """
+try:
+    from micropython import const
+except ImportError:
+    def const(x):  # type: ignore[misc]
+        return x
+
 import hashlib
 
 try:
@@ -20,7 +26,7 @@ except ImportError:     # pragma: no cover (both runtimes have it)
     from ubinascii import unhexlify
 
 KEY_BYTES = 32
-MAC_HEX_CHARS = 64
+_MAC_HEX_CHARS = const(64)
 # The largest counter: a small int on the ESP32 (31-bit), so it never allocates.
 MAX_COUNTER = (1 << 30) - 1
 _BLOCK_BYTES = 64
@@ -64,7 +70,7 @@ def equal_ct(a, b):
 
 def parse_mac(text):
     """64 hex digits (either case) -> 32 bytes, or None."""
-    if len(text) != MAC_HEX_CHARS:
+    if len(text) != _MAC_HEX_CHARS:
         return None
     for ch in text:
         if not (("0" <= ch <= "9") or ("a" <= ch <= "f") or ("A" <= ch <= "F")):

@@ -23,11 +23,11 @@ FIRMWARE_VERSION = "0.4.0"
 
 # A line in either direction, without its b"\n" (the HostLink buffer size).
 MAX_LINE = const(256)
-MAX_SEQ = const(65535)
+_MAX_SEQ = const(65535)
 
 # Error codes of `ERR <code> <message>` (docs/protocol.md, "Errors").
 E_FRAME = "frame"
-E_CRC = "crc"
+_E_CRC = const("crc")
 E_TOOLONG = "toolong"
 E_VERB = "verb"
 E_ARGS = "args"
@@ -142,7 +142,7 @@ def seq_of(text):
     """The seq token at the start of text as bytes, or None if it is not one."""
     end = text.find(" ")
     tok = text if end < 0 else text[:end]
-    if len(tok) > 5 or not _is_digits(tok) or int(tok) > MAX_SEQ:
+    if len(tok) > 5 or not _is_digits(tok) or int(tok) > _MAX_SEQ:
         return None
     return tok.encode()
 
@@ -162,7 +162,7 @@ def parse_frame(line):
     if seq is None:
         return None, "", E_FRAME, "bad seq (0-65535)"
     if int(text[star + 2:], 16) != crc16(line, 0, star):
-        return seq, "", E_CRC, "checksum mismatch"
+        return seq, "", _E_CRC, "checksum mismatch"
     body = text[len(seq) + 1:star] if star > len(seq) else ""
     if not body or body[0] == " ":
         return seq, "", E_FRAME, "missing verb"

@@ -32,21 +32,21 @@ except ImportError:
     def const(x):
         return x
 
-KEY_FILE = "device_key.bin"
+_KEY_FILE = const("device_key.bin")
 # A host jog lasts this long unless repeated: with the core's jog stop (well
 # under 250 ms at the jog rate) the table is still within 0.5 s of the last JOG.
-JOG_VALID_MS = const(250)
+_JOG_VALID_MS = const(250)
 # A host STOP is a press of the STOP button this long (after the boot checks).
-STOP_PRESS_MS = const(100)
-TELEMETRY_PERIOD_MS = const(100)
+_STOP_PRESS_MS = const(100)
+_TELEMETRY_PERIOD_MS = const(100)
 # The UART's transmit FIFO: no single line is longer, and the byte budget
 # never lets more than this wait in it.
-TX_FIFO_BYTES = const(256)
-OUT_QUEUE_MAX = const(16)
+_TX_FIFO_BYTES = const(256)
+_OUT_QUEUE_MAX = const(16)
 _MESSAGE_CHARS = const(120)
 # Plausible wall-clock range for TIME SET (2020-09-13 .. 2100-01-01).
-TIME_MIN_S = 1600000000
-TIME_MAX_S = 4102444800
+_TIME_MIN_S = const(1600000000)
+_TIME_MAX_S = const(4102444800)
 
 _SIGNED_TAIL = " CTR="
 
@@ -77,14 +77,14 @@ _CAL_STEPS = {"LEVEL": "calibrate_level", "POINT": "calibrate_point", "SAVE": "c
 
 
 class HostServer:
-    def __init__(self, app, key_path=KEY_FILE):
+    def __init__(self, app, key_path=_KEY_FILE):
         self.app = app
         self.core = app.core
         self.port = getattr(app.dev, "hostlink", None)
         self.auth = Authenticator(load_key(key_path))
         uart = app.board.get("host_uart") or {}
         self._baud = uart.get("baud", 115200)
-        self._budget = TX_FIFO_BYTES
+        self._budget = _TX_FIFO_BYTES
         self._queue = []
         self._on_line_cb = self._on_line          # bound once: poll() allocates nothing
         self._oversize_seen = self.port.oversize_count if self.port is not None else 0
@@ -109,7 +109,7 @@ class HostServer:
         # Telemetry and events.
         self.telemetry_on = True
         self._tele = Telemetry()
-        self._tele_ms = TELEMETRY_PERIOD_MS
+        self._tele_ms = _TELEMETRY_PERIOD_MS
         self._last_state = None
         self._last_fault = ""
         self._last_alarm = False
@@ -150,11 +150,11 @@ class HostServer:
         inp = self.core.inputs
         booting = self.core.supervisor.action == BOOT
         if self._stop_latched and not booting:
-            # A press of STOP_PRESS_MS, made once the supervisor reads the
+            # A press of _STOP_PRESS_MS, made once the supervisor reads the
             # buttons (not during its boot checks). It acts on the press edge,
             # so if the last tick it read showed STOP down (or it read none
             # yet), it first sees one tick of STOP up.
-            if self._stop_ms >= STOP_PRESS_MS:
+            if self._stop_ms >= _STOP_PRESS_MS:
                 self._stop_latched = False
             elif self._stop_ms == 0 and not self._stop_up_seen:
                 self._stop_up_seen = True
@@ -173,18 +173,18 @@ class HostServer:
     def after_core(self, dt_ms):
         self._stop_up_seen = self._reads_stop and not self.core.inputs.stop
         try:
-            if self._budget < TX_FIFO_BYTES:
+            if self._budget < _TX_FIFO_BYTES:
                 # (Full, it stays full: most ticks, between telemetry lines.)
                 budget = self._budget + self._baud * dt_ms // 10000
-                self._budget = budget if budget < TX_FIFO_BYTES else TX_FIFO_BYTES
+                self._budget = budget if budget < _TX_FIFO_BYTES else _TX_FIFO_BYTES
             self._events()
             # Telemetry first: a flood of replies to noise must not starve it.
             if self.telemetry_on:
                 self._tele_ms += dt_ms
-                if self._tele_ms >= TELEMETRY_PERIOD_MS and len(self._tele.buf) <= self._budget:
+                if self._tele_ms >= _TELEMETRY_PERIOD_MS and len(self._tele.buf) <= self._budget:
                     self._write(self._tele.encode(self.core))
-                    self._tele_ms -= TELEMETRY_PERIOD_MS
-                    if self._tele_ms >= TELEMETRY_PERIOD_MS:
+                    self._tele_ms -= _TELEMETRY_PERIOD_MS
+                    if self._tele_ms >= _TELEMETRY_PERIOD_MS:
                         self._tele_ms = 0
             if self._queue:
                 self._flush()
@@ -222,7 +222,7 @@ class HostServer:
             self._queue_line(reply)
 
     def _queue_line(self, data):
-        if len(self._queue) >= OUT_QUEUE_MAX:
+        if len(self._queue) >= _OUT_QUEUE_MAX:
             self.tx_dropped += 1
             return
         self._queue.append(data)
@@ -239,7 +239,7 @@ class HostServer:
 
     def _ok(self, seq, text=""):
         line = encode(seq, "OK " + _clean(text, MAX_LINE) if text else "OK")
-        if len(line) > TX_FIFO_BYTES:
+        if len(line) > _TX_FIFO_BYTES:
             return self._err(seq, E_TOOLONG, "reply does not fit one line")
         return line
 
@@ -402,8 +402,8 @@ class HostServer:
         if c.supervisor.action != 0 or c.sequencer.state not in ("idle", "paused", "jog"):
             return self._err(seq, E_STATE, "no jog while " + c.state)
         self._jog_dir = 1 if args[0].upper() == "UP" else -1
-        self._jog_ms = JOG_VALID_MS
-        return self._ok(seq, "jog=%s ms=%d" % (args[0].lower(), JOG_VALID_MS))
+        self._jog_ms = _JOG_VALID_MS
+        return self._ok(seq, "jog=%s ms=%d" % (args[0].lower(), _JOG_VALID_MS))
 
     def _profile(self, seq, body, args):
         sub = args[0].upper() if args else ""
@@ -469,7 +469,7 @@ class HostServer:
                 or len(args[1]) > 10:
             return self._err(seq, E_ARGS, "TIME SET <unix seconds>")
         t = int(args[1])
-        if t < TIME_MIN_S or t > TIME_MAX_S:
+        if t < _TIME_MIN_S or t > _TIME_MAX_S:
             return self._err(seq, E_VALUE, "time out of range")
         now = self.unix_time()
         if now and t < now:
@@ -541,7 +541,7 @@ class HostServer:
                     if not isinstance(text, str):
                         text = "".join(chr(b) for b in bytes(text))
                     frame = encode(self._pull_seq, "L %d %s" % (
-                        i, _clean(text.rstrip("\r\n"), TX_FIFO_BYTES - 24)))
+                        i, _clean(text.rstrip("\r\n"), _TX_FIFO_BYTES - 24)))
                 else:
                     frame = encode(self._pull_seq, "END %d" % self._pull_end)
                 self._pull_frame = frame

@@ -11,7 +11,7 @@ except ImportError:
     def const(x):
         return x
 
-LEASE_MS = const(30)
+_LEASE_MS = const(30)
 
 
 class DriveLease:
@@ -20,7 +20,7 @@ class DriveLease:
         self.left_ms = 0
         self.expired_count = 0
 
-    def grant(self, duty_permille, ms=LEASE_MS):
+    def grant(self, duty_permille, ms=_LEASE_MS):
         self.duty_permille = duty_permille
         self.left_ms = ms if duty_permille != 0 else 0
 

@@ -9,15 +9,21 @@ level (0-4), age, mass_kg, full_inversion, contraindications (list),
 override_cap_deg, cap_deg, hold_s, session_s, rate_deg_s, dwell_s,
 heartbeat_timeout_s, preferred_angle.
 """
+try:
+    from micropython import const
+except ImportError:
+    def const(x):  # type: ignore[misc]
+        return x
+
 from safety import spec
 
 CONTRAINDICATIONS = ("high_blood_pressure", "glaucoma", "heart_condition",
                      "pregnancy", "vertigo")
 
 # Why inversion is locked, when it is.
-LOCK_NONE = ""
-LOCK_CONTRAINDICATION = "contraindication"
-LOCK_MASS = "mass_over_rating"
+_LOCK_NONE = const("")
+_LOCK_CONTRAINDICATION = const("contraindication")
+_LOCK_MASS = const("mass_over_rating")
 
 
 def _ms(seconds):
@@ -39,7 +45,7 @@ class Limits:
         self.dwell_ms = spec.DWELL_DEFAULT_MS
         self.heartbeat_ms = spec.HEARTBEAT_DEFAULT_MS
         self.attended = False
-        self.lock = LOCK_NONE
+        self.lock = _LOCK_NONE
         self.home_mdeg = -70000
         self.preferred_mdeg = 20000
         self.asked_mdeg = 20000
@@ -82,11 +88,11 @@ def compute_limits(profile, board):
             cap = min(cap, _mdeg(p["override_cap_deg"]))
         else:
             cap = min(cap, 0)
-            lim.lock = LOCK_CONTRAINDICATION
+            lim.lock = _LOCK_CONTRAINDICATION
     rated = board.get("rated_mass_kg", spec.RATED_MASS_DEFAULT_KG)
     if p.get("mass_kg", 0) > rated:
         cap = min(cap, 0)
-        lim.lock = LOCK_MASS
+        lim.lock = _LOCK_MASS
     lim.cap_mdeg = cap
 
     rate = spec.BEGINNER_RATE_MDEG_S if beginner else spec.RATE_CEILING_MDEG_S

@@ -17,7 +17,7 @@ TICK_MS = const(10)
 
 # R1: angle caps. Level caps index by progression level 0-4.
 HARD_CAP_MDEG = const(90000)
-DEFAULT_CAP_MDEG = const(60000)
+_DEFAULT_CAP_MDEG = const(60000)
 FULL_INVERSION_ABOVE_MDEG = const(60000)
 LEVEL_CAPS_MDEG = (30000, 40000, 50000, 60000, 90000)
 FULL_INVERSION_LEVEL = const(4)
@@ -40,14 +40,14 @@ BEGINNER_RATE_MDEG_S = const(3000)
 ACCEL_CEILING_MDEG_S2 = const(5000)
 JERK_MDEG_S3 = const(40000)
 JOG_RATE_MDEG_S = const(1200)
-JOG_STOP_MS = const(500)
+_JOG_STOP_MS = const(500)
 REVERSAL_DEAD_MS = const(200)
 
 # R5: emergency return while theta > 0.
 EMERGENCY_RATE_MDEG_S = const(10000)
 EMERGENCY_ACCEL_MDEG_S2 = const(10000)
 EMERGENCY_JERK_MDEG_S3 = const(80000)
-EMERGENCY_EXTRA_MS = const(2000)
+_EMERGENCY_EXTRA_MS = const(2000)
 ALARM_REPEAT_MS = const(30000)
 # Pinch or stall during a return: stop, wait (1 s, doubling with each
 # retry), then retry this slowly.
@@ -64,7 +64,7 @@ HEARTBEAT_MAX_MS = const(5000)
 PAUSE_RESTART_MS = const(300000)
 
 # R10: faults are acted on within this time unless said otherwise.
-FAULT_DETECT_MS = const(300)
+_FAULT_DETECT_MS = const(300)
 DISAGREE_LIMIT_MDEG = const(5000)
 BOOT_WARNING_MS = const(3000)
 BOOT_RETURN_RATE_MDEG_S = const(2000)

@@ -36,33 +36,33 @@ HALT = const(4)
 BOOT = const(5)
 
 # Return phases.
-TO_HORIZONTAL = const(0)
-DWELL = const(1)
-TO_HOME = const(2)
+_TO_HORIZONTAL = const(0)
+_DWELL = const(1)
+_TO_HOME = const(2)
 AT_REST = const(3)
 RETRY_WAIT = const(4)
 
 # Trigger and fault codes: what the trace, the log and the host link show.
 T_STOP = "stop"
 T_ESTOP = "estop"
-T_HEARTBEAT = "heartbeat_lost"
-T_ATTENDANT = "attendant_lost"
-T_OVER_CAP = "over_cap"
-T_HOLD = "hold_limit"
-T_SESSION = "session_limit"
+_T_HEARTBEAT = const("heartbeat_lost")
+_T_ATTENDANT = const("attendant_lost")
+_T_OVER_CAP = const("over_cap")
+_T_HOLD = const("hold_limit")
+_T_SESSION = const("session_limit")
 T_DONE = "program_done"
-T_BOOT_INVERTED = "boot_inverted"
-T_ACK = "acknowledged"
-F_IMU_NO_DATA = "imu_no_data"
-F_IMU_FROZEN = "imu_frozen"
-F_IMU_IMPLAUSIBLE = "imu_implausible"
-F_POSITION = "position_sensor"
-F_DISAGREE = "sensor_disagree"
-F_STALL = "stall"
-F_STALL_REPEATED = "stall_repeated"
-F_RUNAWAY = "runaway"
-F_BRAKE_SLIP = "brake_slip"
-F_SELFCHECK = "selfcheck_failed"
+_T_BOOT_INVERTED = const("boot_inverted")
+_T_ACK = const("acknowledged")
+_F_IMU_NO_DATA = const("imu_no_data")
+_F_IMU_FROZEN = const("imu_frozen")
+_F_IMU_IMPLAUSIBLE = const("imu_implausible")
+_F_POSITION = const("position_sensor")
+_F_DISAGREE = const("sensor_disagree")
+_F_STALL = const("stall")
+_F_STALL_REPEATED = const("stall_repeated")
+_F_RUNAWAY = const("runaway")
+_F_BRAKE_SLIP = const("brake_slip")
+_F_SELFCHECK = const("selfcheck_failed")
 
 # Detection times, all well inside the 300 ms of SPEC R10.
 _IMU_NO_DATA_MS = const(100)
@@ -143,7 +143,7 @@ class Supervisor:
         self.mech_min_mdeg = mech_min_mdeg
         self.mech_max_mdeg = mech_max_mdeg
         self.action = BOOT
-        self.phase = TO_HOME
+        self.phase = _TO_HOME
         self.reason = ""
         self.fault = ""
         self.event = ""
@@ -212,9 +212,9 @@ class Supervisor:
         self._retries = 0
         self._slow_mdeg_s = 0
         if action == EMERGENCY:
-            self.phase = TO_HOME
+            self.phase = _TO_HOME
         elif action == RETURN:
-            self.phase = TO_HORIZONTAL
+            self.phase = _TO_HORIZONTAL
         return True
 
     def start_slow_return(self, reason, rate_mdeg_s):
@@ -227,11 +227,11 @@ class Supervisor:
         """START or the host acknowledged the alarm (and a fault now gone)."""
         if self.alarm:
             self.alarm = False
-            self.event = T_ACK
+            self.event = _T_ACK
         if self.latched_fault and not self.fault_active and self.action == NONE:
             self.latched_fault = ""
             self.fault = ""
-            self.event = T_ACK
+            self.event = _T_ACK
 
     # -- per tick, before the trajectory ---------------------------------------
 
@@ -302,7 +302,7 @@ class Supervisor:
                       and s.disagree_ms == 0)
         if not sensors_ok:
             self.action = NONE
-            self._escalate(HALT, F_SELFCHECK, True)
+            self._escalate(HALT, _F_SELFCHECK, True)
             return
         if s.estop:
             self.action = NONE
@@ -314,7 +314,7 @@ class Supervisor:
             if self._boot_ms < self._boot_settled_ms + spec.BOOT_WARNING_MS:
                 self.alarm = True
                 return
-            self.start_slow_return(T_BOOT_INVERTED, spec.BOOT_RETURN_RATE_MDEG_S)
+            self.start_slow_return(_T_BOOT_INVERTED, spec.BOOT_RETURN_RATE_MDEG_S)
             return
         self.action = NONE
         self.event = "ready"
@@ -336,11 +336,11 @@ class Supervisor:
         # still come home under control; one without cannot.
         imu_fault = ""
         if s.imu_no_data_ms >= _IMU_NO_DATA_MS:
-            imu_fault = F_IMU_NO_DATA
+            imu_fault = _F_IMU_NO_DATA
         elif s.imu_frozen_ms >= _IMU_FROZEN_MS:
-            imu_fault = F_IMU_FROZEN
+            imu_fault = _F_IMU_FROZEN
         elif s.imu_implausible_ms >= _IMU_IMPLAUSIBLE_MS or s.imu_spike_score >= SPIKE_FAULT_SCORE:
-            imu_fault = F_IMU_IMPLAUSIBLE
+            imu_fault = _F_IMU_IMPLAUSIBLE
         position_fault = s.has_position and s.position_bad_ms >= _POSITION_BAD_MS
         if imu_fault:
             if s.has_position and not position_fault:
@@ -350,14 +350,14 @@ class Supervisor:
                 self._escalate(HALT, imu_fault, True)
         if position_fault:
             if imu_fault:
-                self._escalate(HALT, F_POSITION, True)
+                self._escalate(HALT, _F_POSITION, True)
             else:
-                self._escalate(EMERGENCY, F_POSITION, True)
+                self._escalate(EMERGENCY, _F_POSITION, True)
         if s.disagree_ms >= _DISAGREE_MS and not imu_fault and not position_fault:
             # One of the two is wrong; the position sensor is coupled to the
             # actuator itself, so the return is steered by it.
             self.use_position = True
-            self._escalate(EMERGENCY, F_DISAGREE, True)
+            self._escalate(EMERGENCY, _F_DISAGREE, True)
 
         # Motion nobody asked for.
         rate = s.bed_rate_mdeg_s
@@ -393,12 +393,12 @@ class Supervisor:
                 self._uncommanded_ms = 0
             if (self._runaway_ms >= _RUNAWAY_MS or far or self._overspeed_ms >= _RUNAWAY_MS
                     or self._uncommanded_ms >= _UNCOMMANDED_MS):
-                self._escalate(HALT, F_RUNAWAY, True)
+                self._escalate(HALT, _F_RUNAWAY, True)
         else:
             slipping = s.brake_engaged_ms > 100 and (rate > _SLIP_MDEG_S or rate < -_SLIP_MDEG_S)
             self._slip_ms = self._slip_ms + dt_ms if slipping else 0
             if self._slip_ms >= _SLIP_MS:
-                self._escalate(HALT, F_BRAKE_SLIP, True)
+                self._escalate(HALT, _F_BRAKE_SLIP, True)
 
         if s.stalled and self.action < HALT:
             self._stall()
@@ -408,20 +408,20 @@ class Supervisor:
         # emergency (SPEC R6, R8).
         if self.action < EMERGENCY and inverted:
             if not self.heartbeat_ok:
-                self._escalate(EMERGENCY, T_HEARTBEAT, False)
+                self._escalate(EMERGENCY, _T_HEARTBEAT, False)
             elif lim.attended and not attendant_ok:
-                self._escalate(EMERGENCY, T_ATTENDANT, False)
+                self._escalate(EMERGENCY, _T_ATTENDANT, False)
         if self.action < EMERGENCY:
             high = s.theta_high_mdeg
             over = high > cap + spec.CAP_TOLERANCE_MDEG and high > 0
             self._over_cap_ms = self._over_cap_ms + dt_ms if over else 0
             if self._over_cap_ms >= _OVER_CAP_MS:
-                self._escalate(EMERGENCY, T_OVER_CAP, False)
+                self._escalate(EMERGENCY, _T_OVER_CAP, False)
         if self.action < RETURN:
             if self.hold_band >= 0 and self.hold_ms >= lim.hold_limit_ms(self.hold_band):
-                self._escalate(RETURN, T_HOLD, False)
+                self._escalate(RETURN, _T_HOLD, False)
             elif self.session_inverted_ms >= lim.session_ms and inverted:
-                self._escalate(RETURN, T_SESSION, False)
+                self._escalate(RETURN, _T_SESSION, False)
             elif s.program_done:
                 self._escalate(RETURN, T_DONE, False)
 
@@ -436,17 +436,17 @@ class Supervisor:
 
     def _fault_present(self, s):
         f = self.fault
-        if f == F_IMU_NO_DATA:
+        if f == _F_IMU_NO_DATA:
             return s.imu_no_data_ms > 0
-        if f == F_IMU_FROZEN:
+        if f == _F_IMU_FROZEN:
             return s.imu_frozen_ms > 0
-        if f == F_IMU_IMPLAUSIBLE:
+        if f == _F_IMU_IMPLAUSIBLE:
             return s.imu_implausible_ms > 0 or s.imu_spike_score > 0
-        if f == F_POSITION:
+        if f == _F_POSITION:
             return s.position_bad_ms > 0
-        if f == F_SELFCHECK:
+        if f == _F_SELFCHECK:
             return not s.selfcheck_ok or s.imu_no_data_ms > 0
-        if f == F_DISAGREE:
+        if f == _F_DISAGREE:
             return s.disagree_ms > 0
         return False
 
@@ -463,16 +463,16 @@ class Supervisor:
         if self.action == EMERGENCY and self.phase == RETRY_WAIT:
             return
         if self.action == EMERGENCY and self._retries >= spec.RETRY_LIMIT:
-            self._escalate(HALT, F_STALL_REPEATED, True)
+            self._escalate(HALT, _F_STALL_REPEATED, True)
             return
         if self.action != EMERGENCY:
-            self._escalate(EMERGENCY, F_STALL, True)
+            self._escalate(EMERGENCY, _F_STALL, True)
         retries = self._retries
         self.phase = RETRY_WAIT
         self._phase_ms = 0
         self._retries = retries + 1
-        self.fault = F_STALL
-        self.event = F_STALL
+        self.fault = _F_STALL
+        self.event = _F_STALL
         self.reset_trajectory = True
 
     # -- targets and limits for the trajectory ---------------------------------
@@ -493,7 +493,7 @@ class Supervisor:
                 # Each retry waits twice as long: time for someone to clear
                 # whatever is in the way.
                 if self._phase_ms >= spec.RETRY_WAIT_MS << (self._retries - 1):
-                    self.phase = TO_HOME
+                    self.phase = _TO_HOME
                     self._slow_mdeg_s = spec.RETRY_RATE_MDEG_S
                     self.reset_trajectory = True
                 return
@@ -513,20 +513,20 @@ class Supervisor:
                 # command rests on the bed, so the brake holds it from now.
                 self.reset_trajectory = True
         elif act == RETURN:
-            if self.phase == TO_HORIZONTAL:
+            if self.phase == _TO_HORIZONTAL:
                 # The bed itself must be there: on a brake table the setpoint
                 # can run ahead of a bed the person's arms are holding up.
                 if s.setpoint_mdeg <= 0 and (theta < _LEVEL_MDEG or s.at_target and theta <= 0):
-                    self.phase = TO_HOME if s.setpoint_mdeg < 0 or theta < -_LEVEL_MDEG else DWELL
+                    self.phase = _TO_HOME if s.setpoint_mdeg < 0 or theta < -_LEVEL_MDEG else _DWELL
                     self._phase_ms = 0
-                    self.event = "dwell" if self.phase == DWELL else ""
+                    self.event = "dwell" if self.phase == _DWELL else ""
                 self.target_mdeg = 0
-            if self.phase == DWELL:
+            if self.phase == _DWELL:
                 self.target_mdeg = 0
                 if self._phase_ms >= lim.dwell_ms or s.start_edge:
-                    self.phase = TO_HOME
+                    self.phase = _TO_HOME
                     self._phase_ms = 0
-            if self.phase == TO_HOME:
+            if self.phase == _TO_HOME:
                 self.target_mdeg = home
                 if self._arrived(s, theta, home):
                     self.action = NONE

@@ -46,25 +46,25 @@ FILES = const(8)
 FILE_BYTES = const(8192)
 LINE_MAX = const(240)
 PENDING_MAX = const(16)
-HOLDS_MAX = const(16)
+_HOLDS_MAX = const(16)
 # Shorter "holds" are the turnarounds of swings, not holds.
-HOLD_LOG_MIN_MS = const(1000)
+_HOLD_LOG_MIN_MS = const(1000)
 # Noise margin: a bed resting at horizontal must not open a session per wobble.
-SESSION_START_MDEG = const(1000)
+_SESSION_START_MDEG = const(1000)
 # core.py's event when Core.start_steps starts a program at once (earlier
 # cores; later ones arm it and START begins it: the sequencer then moves).
-EV_PROGRAM_START = "program_start"
+_EV_PROGRAM_START = const("program_start")
 # The supervisor's state name while booting.
 _BOOT = "boot"
 
 LOG_HEADER = "session,time_s,kind,what,angle_mdeg,detail"
 LIST_HEADER = "session,start_s,program,outcome,max_mdeg"
-SLOT_PREFIX = "log"
+_SLOT_PREFIX = const("log")
 _SEQ_TAG = "#log,"
 
 OUT_COMPLETED = "completed"
 OUT_SYMPTOMS = "symptom_stop"
-OUT_FAULT = "fault"
+_OUT_FAULT = const("fault")
 OUT_ENDED = "ended"
 OUT_INTERRUPTED = "interrupted"
 
@@ -138,7 +138,7 @@ class Log:
             self._slots[k] = (seq, pairs)
 
     def slot_name(self, k):
-        return SLOT_PREFIX + str(k)
+        return _SLOT_PREFIX + str(k)
 
     def _slot_text(self, k):
         payload, reason = self.storage.read(self.slot_name(k))
@@ -276,7 +276,7 @@ class SessionRecorder:
     """Turns the core's telemetry into log records, on events only.
 
     A session opens on the first tick the sequencer runs a program (moving or
-    holding) or the bed is above SESSION_START_MDEG (a jog, or a boot while
+    holding) or the bed is above _SESSION_START_MDEG (a jog, or a boot while
     inverted), and closes on the first tick the core is idle with the bed at
     or below horizontal. A trigger is a tick whose core.event is the
     supervisor's reason (the supervisor announces every escalation that way)
@@ -300,8 +300,8 @@ class SessionRecorder:
         self._noted = None
         self._noted_steps = ""
         self._write_start = False
-        self._holds_ms = [0] * HOLDS_MAX
-        self._holds_mdeg = [0] * HOLDS_MAX
+        self._holds_ms = [0] * _HOLDS_MAX
+        self._holds_mdeg = [0] * _HOLDS_MAX
         self._reset("")
 
     def _reset(self, program):
@@ -373,7 +373,7 @@ class SessionRecorder:
         self._write_start = True
 
     def _close_hold(self):
-        if self._hold_ms >= HOLD_LOG_MIN_MS and self._nholds < HOLDS_MAX:
+        if self._hold_ms >= _HOLD_LOG_MIN_MS and self._nholds < _HOLDS_MAX:
             self._holds_ms[self._nholds] = self._hold_ms
             self._holds_mdeg[self._nholds] = self._hold_mdeg
             self._nholds += 1
@@ -402,7 +402,7 @@ class SessionRecorder:
         if self._symptoms:
             outcome = OUT_SYMPTOMS
         elif self._session_fault:
-            outcome = OUT_FAULT
+            outcome = _OUT_FAULT
         elif self._done:
             outcome = OUT_COMPLETED
         elif self._first_trigger:
@@ -446,7 +446,7 @@ class SessionRecorder:
         th = core.theta_mdeg
         ev = core.event
         if not self.active:
-            if st == MOVING or st == HOLDING or th > SESSION_START_MDEG or ev == EV_PROGRAM_START:
+            if st == MOVING or st == HOLDING or th > _SESSION_START_MDEG or ev == _EV_PROGRAM_START:
                 self._start(core, now_s, st)
         if self.active:
             if th > self._max_mdeg:

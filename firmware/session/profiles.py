@@ -25,6 +25,12 @@ naming the field; the caller's dict is never touched, so a refused profile
 changes nothing. load() never returns anything more permissive than the
 beginner profile when the stored copy is missing, corrupt or invalid.
 """
+try:
+    from micropython import const
+except ImportError:
+    def const(x):  # type: ignore[misc]
+        return x
+
 import json
 
 from safety import spec
@@ -33,21 +39,21 @@ from safety.limits import CONTRAINDICATIONS
 RECORD = "profile"
 
 NAME_MAX = 32
-AGE_MAX = 120
-MASS_MAX_KG = 400
+_AGE_MAX = const(120)
+_MASS_MAX_KG = const(400)
 # compute_limits never sets a rate below 0.5 deg/s; a profile asking for
 # less would be silently widened, so it is refused instead.
-RATE_MIN_DEG_S = 0.5
+_RATE_MIN_DEG_S = const(0.5)
 _HARD_CAP_DEG = spec.HARD_CAP_MDEG / 1000
 
 _NUMBERS = {
     # key: (low, high, low_inclusive)
-    "mass_kg": (0, MASS_MAX_KG, False),
+    "mass_kg": (0, _MASS_MAX_KG, False),
     "override_cap_deg": (0, _HARD_CAP_DEG, True),
     "cap_deg": (0, _HARD_CAP_DEG, True),
     "hold_s": (0, max(spec.HOLD_CEILINGS_MS) / 1000, False),
     "session_s": (0, spec.SESSION_INVERTED_CEILING_MS / 1000, False),
-    "rate_deg_s": (RATE_MIN_DEG_S, spec.RATE_CEILING_MDEG_S / 1000, True),
+    "rate_deg_s": (_RATE_MIN_DEG_S, spec.RATE_CEILING_MDEG_S / 1000, True),
     "dwell_s": (0, spec.DWELL_MAX_MS / 1000, True),
     "heartbeat_timeout_s": (spec.HEARTBEAT_MIN_MS / 1000, spec.HEARTBEAT_MAX_MS / 1000, True),
     "preferred_angle": (0, _HARD_CAP_DEG, True),
@@ -118,8 +124,8 @@ def validate(profile):
         out["level"] = v
     if "age" in profile:
         v = profile["age"]
-        if not _is_int(v) or not 0 <= v <= AGE_MAX:
-            raise ProfileError("age: must be an integer 0-%d" % AGE_MAX)
+        if not _is_int(v) or not 0 <= v <= _AGE_MAX:
+            raise ProfileError("age: must be an integer 0-%d" % _AGE_MAX)
         out["age"] = v
     if "contraindications" in profile:
         v = profile["contraindications"]

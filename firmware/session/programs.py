@@ -12,12 +12,18 @@ anything else with a ProgramError naming the step and the field; custom()
 then clips it like a built-in and says what it clipped. Custom programs are
 stored as checksummed records "prog.<name>" (session/storage.py).
 """
+try:
+    from micropython import const
+except ImportError:
+    def const(x):  # type: ignore[misc]
+        return x
+
 import json
 
 from safety import spec
 from safety.limits import band_of
 
-CUE_NONE = ""
+_CUE_NONE = const("")
 
 
 def _swings(count, low_mdeg, high_mdeg):
@@ -83,11 +89,11 @@ NAMES = ("beginner", "decompression", "rotation", "overhead-stretch",
 
 # -- custom programs ----------------------------------------------------------------
 
-STEPS_MAX = 32
-CUE_MAX = 48
+_STEPS_MAX = const(32)
+_CUE_MAX = const(48)
 NAME_MAX = 24
-RECORD_PREFIX = "prog."
-STEP_KEYS = ("target_deg", "hold_s", "cue")
+_RECORD_PREFIX = const("prog.")
+_STEP_KEYS = const(("target_deg", "hold_s", "cue"))
 _TARGET_MAX_DEG = spec.HARD_CAP_MDEG // 1000
 # No single hold may be longer than a whole session may be inverted; the
 # band ceilings then cut it further.
@@ -107,15 +113,15 @@ def validate_custom(steps):
     """Unclipped steps [(target_mdeg, hold_ms, cue)] of a custom program."""
     if not isinstance(steps, list):
         raise ProgramError("program: must be a list of steps")
-    if not 1 <= len(steps) <= STEPS_MAX:
-        raise ProgramError("program: must have 1-%d steps, has %d" % (STEPS_MAX, len(steps)))
+    if not 1 <= len(steps) <= _STEPS_MAX:
+        raise ProgramError("program: must have 1-%d steps, has %d" % (_STEPS_MAX, len(steps)))
     out = []
     for i, step in enumerate(steps):
         where = "step %d" % (i + 1)
         if not isinstance(step, dict):
             raise ProgramError(where + ": must be an object")
         for key in step:
-            if key not in STEP_KEYS:
+            if key not in _STEP_KEYS:
                 raise ProgramError("%s: unknown field %r" % (where, key))
         for key in ("target_deg", "hold_s"):
             if key not in step:
@@ -128,9 +134,9 @@ def validate_custom(steps):
         if not _number(hold) or not 0 <= hold <= _HOLD_MAX_S:
             raise ProgramError("%s: hold_s: must be a number in [0, %d], got %r"
                                % (where, _HOLD_MAX_S, hold))
-        cue = step.get("cue", CUE_NONE)
-        if not isinstance(cue, str) or len(cue) > CUE_MAX:
-            raise ProgramError("%s: cue: must be text of at most %d characters" % (where, CUE_MAX))
+        cue = step.get("cue", _CUE_NONE)
+        if not isinstance(cue, str) or len(cue) > _CUE_MAX:
+            raise ProgramError("%s: cue: must be text of at most %d characters" % (where, _CUE_MAX))
         for ch in cue:
             if ch < " " or ch == "\x7f":
                 raise ProgramError(where + ": cue: control characters are not allowed")
@@ -174,7 +180,7 @@ def save_custom(storage, name, steps):
     """Validate and store a custom program (the JSON list of steps)."""
     check_name(name)
     validate_custom(steps)
-    storage.write(RECORD_PREFIX + name, json.dumps(steps).encode())
+    storage.write(_RECORD_PREFIX + name, json.dumps(steps).encode())
 
 
 def load_custom(storage, name, limits):
@@ -183,7 +189,7 @@ def load_custom(storage, name, limits):
         check_name(name)
     except ProgramError as exc:
         return None, str(exc)
-    payload, reason = storage.read(RECORD_PREFIX + name)
+    payload, reason = storage.read(_RECORD_PREFIX + name)
     if payload is None:
         return None, "program %s: %s" % (name, reason)
     try:

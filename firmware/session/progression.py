@@ -25,18 +25,24 @@ level when the run began. A clinician who stores a different level in the
 profile restarts progression from it. A corrupt record restarts from
 level 0, never from anything higher.
 """
+try:
+    from micropython import const
+except ImportError:
+    def const(x):  # type: ignore[misc]
+        return x
+
 import json
 
 from safety import spec
 
 RECORD = "progress"
 HISTORY_MAX = 16
-SESSIONS_TO_EARN = 3
-SYMPTOM_STOPS_TO_DROP = 2
+_SESSIONS_TO_EARN = const(3)
+_SYMPTOM_STOPS_TO_DROP = const(2)
 DAYS_PER_LEVEL = 2
 # A board clock reading a year before this was never set (the ESP32 RTC
 # starts at 2000-01-01 after power-up).
-CLOCK_VALID_YEAR = 2024
+_CLOCK_VALID_YEAR = const(2024)
 
 _DAY = 0
 _LEVEL = 1
@@ -62,15 +68,15 @@ def unix_day(year, month, mday):
 
 def today_of(tm):
     """Unix day of a time.gmtime() tuple, or None if the clock was never set."""
-    if tm[0] < CLOCK_VALID_YEAR:
+    if tm[0] < _CLOCK_VALID_YEAR:
         return None
     return unix_day(tm[0], tm[1], tm[2])
 
 
 def today_from_unix(seconds):
     """Unix day of wall-clock seconds, or None while the clock is unset
-    (0, None, or before CLOCK_VALID_YEAR: the host has not set the time)."""
-    if not seconds or seconds < unix_day(CLOCK_VALID_YEAR, 1, 1) * 86400:
+    (0, None, or before _CLOCK_VALID_YEAR: the host has not set the time)."""
+    if not seconds or seconds < unix_day(_CLOCK_VALID_YEAR, 1, 1) * 86400:
         return None
     return seconds // 86400
 
@@ -95,7 +101,7 @@ def decide(history, level, full_inversion, today):
         rec = history[i]
         if rec[_SYMPTOMS]:
             row += 1
-            if row >= SYMPTOM_STOPS_TO_DROP:
+            if row >= _SYMPTOM_STOPS_TO_DROP:
                 if level == 0:
                     return 0, "two stops for symptoms in a row (already level 0)"
                 return level - 1, "two stops for symptoms in a row: level down"
@@ -108,8 +114,8 @@ def decide(history, level, full_inversion, today):
             break
         if rec[_COMPLETED]:
             streak += 1
-    if streak < SESSIONS_TO_EARN:
-        return level, "%d of %d completed sessions at this level" % (streak, SESSIONS_TO_EARN)
+    if streak < _SESSIONS_TO_EARN:
+        return level, "%d of %d completed sessions at this level" % (streak, _SESSIONS_TO_EARN)
     if level >= top:
         return level, "at the highest level allowed"
     if today is None:
