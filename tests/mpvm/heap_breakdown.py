@@ -16,16 +16,9 @@ import sys
 
 import micropython
 
-if len(sys.argv) > 1 and sys.argv[1].endswith(".romfs"):
-    import os
-    import vfs
+import romfs_mount  # noqa: E402
 
-    _rom = bytearray(os.stat(sys.argv[1])[6])
-    with open(sys.argv[1], "rb") as _f:
-        _f.readinto(_rom)
-    vfs.mount(vfs.VfsRom(_rom), "/rom")
-    sys.argv[1] = "/rom"
-    del _f, os, vfs
+romfs_mount.mount_from_argv()
 
 HERE = sys.argv[0].rsplit("/", 1)[0] if "/" in sys.argv[0] else "."
 FIRMWARE = sys.argv[1] if len(sys.argv) > 1 else HERE + "/../../firmware"

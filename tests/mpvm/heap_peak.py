@@ -33,16 +33,9 @@ import micropython
 # frozen modules or a ROMFS partition do on a board. The image's bytes stand
 # in for flash: they are read into the heap before the baseline is taken, so
 # they count in "interpreter + stand-in", never in the firmware's figures.
-if len(sys.argv) > 1 and sys.argv[1].endswith(".romfs"):
-    import os
-    import vfs
+import romfs_mount  # noqa: E402
 
-    _rom = bytearray(os.stat(sys.argv[1])[6])
-    with open(sys.argv[1], "rb") as _f:
-        _f.readinto(_rom)
-    vfs.mount(vfs.VfsRom(_rom), "/rom")
-    sys.argv[1] = "/rom"
-    del _f, os, vfs
+romfs_mount.mount_from_argv()
 
 gc.collect()
 BASE = gc.mem_alloc()
