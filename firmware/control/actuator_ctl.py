@@ -6,14 +6,20 @@ positive = head-down.
 
 - Anti-windup: the integral is bounded and stops growing while the output
   is saturated in the direction it would push.
-- Deadband: with the setpoint at rest and the bed within 0.1 degree of it,
+- Deadband: with the setpoint at rest and the bed within 0.15 degree of it,
   the drive is off; the self-locking lead screw holds the bed, and the motor
   does not hunt.
 - Reversal dead time (SPEC R4): the output never changes sign without
   REVERSAL_DEAD_MS at zero in between, which spares the H-bridge and the
   gearbox a shoot-through and a torque reversal.
+- Leaving a hold: a bed that settled a little ahead of the setpoint is not
+  pulled back when the next move starts that way, so the drive turns with
+  the setpoint from its first tick.
+- Speed governor: the bed's own speed is held to rate_limit_mdeg_s (the
+  rate in force, set by the core each tick), so a bed that broke away late
+  does not catch up faster than R4 allows.
 - Stall: drive pushed to its limit while the bed barely turns, for longer
-  than STALL_MS, or over-current for longer than _OVERCURRENT_MS.
+  than STALL_MS, or over-current for longer than 100 ms.
 
 Use: ::
 
@@ -154,9 +160,9 @@ class ActuatorController:
                 # speed (inside the limit), never below it.
                 governed = duty - over * gain // 1000
                 if duty > 0:
-                    duty = governed if governed > ff else (ff if ff < duty else duty)
+                    duty = max(governed, min(ff, duty))
                 else:
-                    duty = governed if governed < ff else (ff if ff > duty else duty)
+                    duty = min(governed, max(ff, duty))
                 if (growing > 0) == (over > 0):
                     growing = 0
             # Anti-windup: integrate only if that does not push further into
