@@ -105,3 +105,8 @@ def test_edits_follow_the_schema_kinds():
         {"contraindications": ["vertigo"]}
     with pytest.raises(LinkError, match="profile not sent: level: expected an integer, got 2.5"):
         profile_edit.apply_edits({}, [("level", 2.5)])
+
+
+def test_without_the_firmware_folder_invertctl_says_where_to_run_it(tmp_path):
+    with pytest.raises(LinkError, match="not in .*: run invertctl from the project's checkout"):
+        profile_edit.schema(str(tmp_path))
