@@ -16,8 +16,9 @@ import tempfile
 import time
 
 from . import deploy as deploy_mod
-from . import display, keys, plotting, protocol
+from . import display, keys, plotting, profile_edit, protocol
 from .link import CommandError, Link, LinkError, resolve_port
+from .profile_edit import DELETE as _DELETE, parse_assignment  # noqa: F401 (_DELETE: "KEY=")
 
 PROG = "invertctl"
 HEARTBEAT_S = 0.25
@@ -375,17 +376,16 @@ def cmd_profile(args):
     if not args.assignments:
         raise LinkError("profile set needs KEY=VALUE ... (e.g. level=2 cap_deg=40)")
     changes = [parse_assignment(a) for a in args.assignments]
+    profile_edit.check_edits(changes)
     key = keys.load_key(args.key)
     link, info = connect(args)
     try:
         if info.get("key") != "1":
             raise LinkError("the board has no device key: deploy one first (invertctl deploy)")
-        profile = json.loads(link.request("PROFILE GET").text)
-        for name, value in changes:
-            if value is _DELETE:
-                profile.pop(name, None)
-            else:
-                profile[name] = value
+        # The stored clinician profile (not the level progression reached),
+        # edited and checked with the board's own schema before signing.
+        stored = json.loads(link.request("PROFILE GET").text)
+        profile = profile_edit.apply_edits(stored, changes)
         text = "PROFILE SET " + json.dumps(profile, separators=(",", ":"), sort_keys=True)
         if args.counter is not None:
             counter = args.counter
@@ -414,26 +414,6 @@ def cmd_cal(args):
         link.close()
     print("calibration (counter %d): %s" % (counter, msg.text))
     return 0
-
-
-_DELETE = object()
-
-
-def parse_assignment(text):
-    if "=" not in text:
-        raise LinkError("expected KEY=VALUE, got %r" % text)
-    name, value = text.split("=", 1)
-    name = name.strip()
-    if not name:
-        raise LinkError("expected KEY=VALUE, got %r" % text)
-    if name == "contraindications":
-        return name, [v.strip() for v in value.split(",") if v.strip()]
-    if value == "":
-        return name, _DELETE
-    try:
-        return name, json.loads(value)
-    except ValueError:
-        return name, value
 
 
 def cmd_logs(args):

@@ -55,8 +55,6 @@ HEARTBEAT_PERIOD_S = (0.01, 60)
 
 BUTTONS = ("stop", "start", "up", "down", "attendant")
 HEARTBEAT_SOURCES = ("host", "pendant", "none")
-CONTRAINDICATIONS = ("high_blood_pressure", "glaucoma", "heart_condition",
-                     "pregnancy", "vertigo")
 # fault kind -> optional parameters and their kind of value
 FAULT_PARAMS = {
     "imu_bus_error": {"rate": "fraction"},
@@ -77,14 +75,6 @@ TOP_KEYS = ("name", "description", "board", "seed", "duration_s", "person", "pro
             "heartbeat", "events")
 PERSON_KEYS = ("mass_kg", "height_cm")
 HEARTBEAT_KEYS = ("source", "period_s")
-# profile key -> kind of value; the firmware checks ranges and combinations
-PROFILE_KEYS = {
-    "level": "int", "age": "number", "full_inversion": "bool",
-    "contraindications": "contraindications", "preferred_angle": "number",
-    "cap_deg": "number", "hold_s": "number", "session_s": "number",
-    "rate_deg_s": "number", "dwell_s": "number", "heartbeat_timeout_s": "number",
-    "override_cap_deg": "number_or_null", "mass_kg": "number",
-}
 # do -> (required keys, optional keys), besides t, do and note
 EVENT_KEYS = {
     "program": (("name",), ()),
@@ -198,12 +188,6 @@ def _choice(path, value, choices, what):
     return value
 
 
-def _boolean(path, value):
-    if not isinstance(value, bool):
-        _fail(path, "expected true or false, got %s" % _kind(value))
-    return value
-
-
 def board_path(name, boards_dir=BOARDS_DIR):
     return os.path.join(boards_dir, name + ".json")
 
@@ -240,40 +224,21 @@ def _person(value):
 
 
 def _profile(value):
+    """The profile as the board stores it, checked by the firmware's own
+    schema (firmware/profile_schema.py, which PROFILE SET and the board's
+    flash also use): what the board would refuse is refused here."""
     if value is None:
         return None
-    _object("profile", value, tuple(PROFILE_KEYS))
-    for key, kind in PROFILE_KEYS.items():
-        if key not in value:
-            continue
-        path = "profile." + key
-        v = value[key]
-        if kind == "int":
-            _integer(path, v)
-        elif kind == "number":
-            _number(path, v)
-        elif kind == "number_or_null":
-            if v is not None:
-                _number(path, v)
-        elif kind == "bool":
-            _boolean(path, v)
-        else:
-            if not isinstance(v, list):
-                _fail(path, "expected a list, got %s" % _kind(v))
-            for i, name in enumerate(v):
-                _choice("%s[%d]" % (path, i), name, CONTRAINDICATIONS, "contraindication")
-                if name in v[:i]:
-                    _fail("%s[%d]" % (path, i), 'duplicate "%s"' % name)
-    # The board stores only what its own profile check accepts (ranges, and
-    # level 4 only with full_inversion): the same check refuses it here.
     if FIRMWARE_DIR not in sys.path:
         sys.path.insert(0, FIRMWARE_DIR)
-    from session import profiles
-    try:
-        profiles.validate(value)
-    except profiles.ProfileError as exc:
-        _fail("profile", str(exc).splitlines()[0])
-    return dict(value)
+    import profile_schema
+    clean, bad = profile_schema.check(value)
+    if clean is None:
+        key, item, message = bad
+        if key == "profile":
+            _fail("profile", message)
+        _fail("profile.%s%s" % (key, "[%d]" % item if item >= 0 else ""), message)
+    return clean
 
 
 def _heartbeat(value):

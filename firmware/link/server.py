@@ -22,7 +22,7 @@ from link.frame import (encode, parse_frame, printable, MAX_LINE, NO_SEQ, UNSOLI
                         PROTOCOL_VERSION, FIRMWARE_VERSION, E_FRAME, E_TOOLONG, E_VERB,
                         E_ARGS, E_STATE, E_AUTH, E_VALUE, E_UNSUPPORTED, E_INTERNAL)
 from link.auth import Authenticator, load_key, parse_mac, parse_counter
-from link.profile_check import check_profile
+from session.profiles import validate as validate_profile, ProfileError
 from link.telemetry import Telemetry, traction_pct
 from safety.supervisor import BOOT
 
@@ -408,7 +408,9 @@ class HostServer:
     def _profile(self, seq, body, args):
         sub = args[0].upper() if args else ""
         if sub == "GET" and len(args) == 1:
-            return self._ok(seq, json.dumps(self.app.profile))
+            # The clinician's stored profile, what a SET round trip edits;
+            # the level progression has reached is STATUS lvl=.
+            return self._ok(seq, json.dumps(self.app.base_profile))
         if sub != "SET" or len(args) < 4:
             return self._err(seq, E_ARGS, "PROFILE GET | PROFILE SET <json> CTR=<n> MAC=<hex>")
         counter, mac, head, why = self._signature(body)
@@ -418,16 +420,19 @@ class HostServer:
                                    self._last_counter())
         if not ok:
             return self._err(seq, E_AUTH, why)
+        # At rest before anything else: the check loads the profile schema
+        # from flash (milliseconds on the board), never while the bed moves.
+        bad = self._at_rest(seq)
+        if bad:
+            return bad
         try:
             data = json.loads(head[head.find(" ") + len(args[0]) + 2:])
         except Exception:
             return self._err(seq, E_VALUE, "not valid JSON")
-        profile, why = check_profile(data)
-        if profile is None:
-            return self._err(seq, E_VALUE, why)
-        bad = self._at_rest(seq)
-        if bad:
-            return bad
+        try:
+            profile = validate_profile(data)
+        except ProfileError as exc:
+            return self._err(seq, E_VALUE, str(exc))
         app = self.app
         previous = self._last_counter()
         app.auth_counter = counter

@@ -6,7 +6,7 @@
 # [[key_hex, msg_hex, mac_hex], ...]. Checks, on the real VM:
 #   - CRC-16 known vector, framing and parse_frame refusals;
 #   - HMAC-SHA256 against CPython's results, the Authenticator;
-#   - profile checks;
+#   - profile checks (the schema is dropped after each);
 #   - Telemetry.encode under micropython.heap_lock() (allocates nothing);
 #   - a closed loop (simulator plant + emulated machine + the real App):
 #     commands through App.host_line, 3000 noise lines changing nothing,
@@ -28,7 +28,8 @@ REPO = HERE + "/../.."
 sys.path.insert(0, REPO + "/firmware")
 sys.path.insert(0, REPO)
 
-from link import frame, auth, profile_check, telemetry  # noqa: E402
+from link import frame, auth, telemetry  # noqa: E402
+from session import profiles  # noqa: E402
 
 
 def fail(what):
@@ -72,12 +73,21 @@ check(not a.verify(msg, bytes(32), 6, 4)[0], "verify forged")
 check(auth.parse_mac("ab" * 32) == b"\xab" * 32 and auth.parse_mac("xy" * 32) is None, "mac parse")
 
 # -- profile checks -------------------------------------------------------------------------
-check(profile_check.check_profile({"level": 3, "contraindications": ["vertigo"]})[0]
-      is not None, "profile good")
-check(profile_check.check_profile({"level": 9})[0] is None, "profile level")
-check(profile_check.check_profile({"full_inversion": 1})[0] is None, "profile bool")
-check(profile_check.check_profile(json.loads('{"rate_deg_s": 2.5}'))[0] is not None,
-      "profile float")
+def _profile_ok(p):
+    try:
+        profiles.validate(p)
+        return True
+    except profiles.ProfileError:
+        return False
+
+
+check(_profile_ok({"level": 3, "contraindications": ["vertigo"]}), "profile good")
+check(not _profile_ok({"level": 9}), "profile level")
+check(not _profile_ok({"full_inversion": 1}), "profile bool")
+check(_profile_ok(json.loads('{"rate_deg_s": 2.5}')), "profile float")
+check(_profile_ok({"level": 4}), "profile level 4 without full_inversion")
+check(not _profile_ok({"contraindications": ["vertigo", "vertigo"]}), "profile repeat")
+check("profile_schema" not in sys.modules, "profile schema dropped after the check")
 
 
 # -- telemetry allocates nothing -------------------------------------------------------------

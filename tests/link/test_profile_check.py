@@ -1,9 +1,17 @@
-"""What PROFILE SET accepts: every key limits.py reads, in range, nothing else."""
+"""What PROFILE SET accepts: every key limits.py reads, in range, nothing
+else (firmware/profile_schema.py, the one schema the link, the board's
+flash, the simulator and invertctl share)."""
 import json
 
 import linkrig  # noqa: F401
-from link.profile_check import check_profile
+from profile_schema import check
 from safety.limits import compute_limits
+
+
+def check_profile(p):
+    """(clean, "") or (None, "field: why"), as the link's check answered."""
+    clean, bad = check(p)
+    return (clean, "") if clean is not None else (None, "%s: %s" % (bad[0], bad[2]))
 
 
 def test_accepts_every_documented_key():
@@ -31,6 +39,15 @@ def test_refusals():
         assert out is None and why, p
 
 
-def test_duplicate_contraindications_collapse():
-    out, _ = check_profile({"contraindications": ["vertigo", "vertigo", "glaucoma"]})
-    assert out["contraindications"] == ["vertigo", "glaucoma"]
+def test_duplicate_contraindications_are_refused_not_collapsed():
+    # Nothing is changed silently: a repeated flag is a typo to report.
+    out, why = check_profile({"contraindications": ["vertigo", "vertigo", "glaucoma"]})
+    assert out is None and why.startswith("contraindications:") and "twice" in why
+
+
+def test_level_4_without_full_inversion_is_a_profile_capped_at_60():
+    out, why = check_profile({"level": 4})
+    assert why == "" and out == {"level": 4}
+    board = {"home_deg": -70, "mech_max_deg": 92}
+    assert compute_limits(out, board).cap_mdeg == 60000
+    assert compute_limits(dict(out, full_inversion=True), board).cap_mdeg == 90000

@@ -109,6 +109,9 @@ def test_every_refusal_changes_nothing(where):
     rig = idle_rig() if where == "idle" else holding_rig()
     assert rig.call("TIME SET 1780000000").ok      # so that going back is refused
     for line, code in bad_lines(rig):
+        if where == "holding" and code == "value" and b"PROFILE SET" in line:
+            # Busy: a signed PROFILE SET is refused before its profile is read.
+            code = "state"
         before = snapshot(rig)
         reply = rig.call_raw(line)
         assert reply, line
@@ -309,7 +312,7 @@ def test_run_pause_resume_ack():
 def test_profile_set_with_the_key_then_replay_and_wrong_key_are_refused():
     rig = idle_rig()
     assert rig.call("PROFILE GET").text == json.dumps(PROFILE)
-    new = {"level": 1, "age": 45, "hold_s": 60, "contraindications": ["vertigo", "vertigo"],
+    new = {"level": 1, "age": 45, "hold_s": 60, "contraindications": ["vertigo"],
            "override_cap_deg": 20}
     text = "PROFILE SET " + json.dumps(new, separators=(",", ":"))
     msg = rig.call(rig.signed(text, 5))

@@ -36,8 +36,10 @@ ORDER = (
     "drivers.indicators", "drivers.watchdog", "drivers.mpu6050", "drivers.board_setup",
     "session", "session.programs", "session.profiles", "session.progression",
     "session.calibration", "session.log",
-    "link", "link.frame", "link.auth", "link.profile_check", "link.telemetry", "link.server",
-    "app", "scheduler", "session.storage", "boardcfg",
+    "link", "link.frame", "link.auth", "link.telemetry", "link.server",
+    "app", "scheduler", "session.storage",
+    # Validators that main.py and session/profiles.py drop after use.
+    "boardcfg", "profile_schema",
 )
 
 

@@ -64,15 +64,22 @@ def powercut():
 def profile_checks():
     bad = (({"level": 5}, "level"), ({"hold_s": 0}, "hold_s"), ({"x": 1}, "x"),
            ({"age": True}, "age"), ({"contraindications": ["flu"]}, "contraindications"),
-           ({"rate_deg_s": 9}, "rate_deg_s"), ({"level": 4}, "level"))
+           ({"rate_deg_s": 9}, "rate_deg_s"),
+           ({"contraindications": ["vertigo", "vertigo"]}, "contraindications"))
     for p, field in bad:
         try:
             profiles.validate(p)
             check("profile refused " + field, False, "accepted")
         except profiles.ProfileError as exc:
             check("profile field " + field, str(exc).startswith(field + ":"), str(exc))
+    check("profile schema dropped", "profile_schema" not in sys.modules)
+    # Level 4 without full_inversion is a profile (SPEC R1: its cap stays 60).
     fs = FlashFs(0)
     s = Storage(fs)
+    check("profile level 4", profiles.save(s, {"level": 4}) == {"level": 4})
+    check("profile level 4 loaded", profiles.load(s) == ({"level": 4}, ""))
+    check("profile level 4 cap", compute_limits({"level": 4}, {"mech_max_deg": 92}).cap_mdeg
+          == 60000)
     profiles.save(s, {"level": 3, "cap_deg": 60, "name": "ann"})
     fs.corrupt(profiles.RECORD)
     prof, note = profiles.load(s)

@@ -2,6 +2,7 @@
 and a missing, corrupt or invalid stored profile gives the beginner one."""
 import copy
 import json
+import sys
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -10,6 +11,7 @@ from simulator.flash import FlashFs
 from session.storage import Storage
 from session import profiles
 from session.profiles import ProfileError
+import profile_schema
 from safety.limits import compute_limits, CONTRAINDICATIONS
 from safety import spec
 
@@ -32,7 +34,6 @@ BAD = [
     ({"level": -1}, "level"),
     ({"level": 1.0}, "level"),
     ({"level": True}, "level"),
-    ({"level": 4}, "level"),                           # needs full_inversion
     ({"age": "40"}, "age"),
     ({"age": 40.5}, "age"),
     ({"age": 200}, "age"),
@@ -70,6 +71,27 @@ def test_invalid_profiles_are_refused_naming_the_field(bad, field):
     with pytest.raises(ProfileError) as info:
         profiles.validate(bad)
     assert str(info.value).startswith(field + ":")
+
+
+def test_level_4_without_full_inversion_is_stored_and_capped_at_60():
+    # SPEC R1/R3: level 4 is a level like the others; above 60 needs the flag too.
+    fs = FlashFs(0)
+    s = Storage(fs)
+    assert profiles.save(s, {"level": 4}) == {"level": 4}
+    assert profiles.load(s) == ({"level": 4}, "")
+    room = dict(BOARD, mech_max_deg=95)     # the mechanical stop well clear of 90
+    assert compute_limits({"level": 4}, room).cap_mdeg == spec.FULL_INVERSION_ABOVE_MDEG
+    assert compute_limits({"level": 4, "full_inversion": True}, room).cap_mdeg == \
+        spec.HARD_CAP_MDEG
+
+
+def test_the_schema_is_not_kept_in_memory_after_a_check():
+    # On the board its code would otherwise stay on the heap while the table runs.
+    profiles.validate({"level": 2})
+    assert "profile_schema" not in sys.modules
+    with pytest.raises(ProfileError):
+        profiles.validate({"level": 9})
+    assert "profile_schema" not in sys.modules
 
 
 def test_ranges_come_from_the_spec():
@@ -151,7 +173,7 @@ _values = st.one_of(st.none(), st.booleans(), st.integers(-10, 1000), _numbers, 
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.dictionaries(st.sampled_from(profiles.KEYS + ("extra",)), _values, max_size=6))
+@given(st.dictionaries(st.sampled_from(profile_schema.KEYS + ("extra",)), _values, max_size=6))
 def test_any_profile_is_either_refused_or_stored_and_never_widens_a_ceiling(raw):
     fs = FlashFs(0)
     s = Storage(fs)
